@@ -17,6 +17,7 @@ export default defineConfig({
           name: 'integration',
           include: ['{apps,packages}/*/test/**/*.int.test.ts', 'test/**/*.int.test.ts'],
           fileParallelism: false,
+          globalSetup: ['test/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
         },

@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, inject, it } from 'vitest';
+import { BatchConsumer, consumerGroupLag, ensureTopics, headerValue, KafkaProducer } from '../src/index.ts';
+
+const { brokers } = inject('stack');
+
+describe('kafka adapter on a real broker', () => {
+  it('produces with a bounded window, consumes in batches, commits, and reports lag', async () => {
+    const topic = `t-${randomUUID()}`;
+    const group = `g-${randomUUID()}`;
+    expect(await ensureTopics(brokers, [{ topic, partitions: 3 }])).toEqual([topic]);
+    expect(await ensureTopics(brokers, [{ topic, partitions: 3 }])).toEqual([]);
+
+    const producer = await KafkaProducer.connect({ brokers, clientId: 'test', window: 100 });
+    let acked = 0;
+    for (let i = 0; i < 1000; i++) {
+      await producer.send(
+        { topic, key: `k${i % 7}`, value: Buffer.from(String(i)), headers: [{ n: String(i) }] },
+        (err) => {
+          if (!err) acked++;
+        },
+      );
+      expect(producer.inFlight).toBeLessThanOrEqual(100);
+    }
+    await producer.drain();
+    expect(acked).toBe(1000);
+    await producer.close();
+
+    const consumer = await BatchConsumer.connect({ brokers, groupId: group, clientId: 'test', topics: [topic] });
+    const seen = new Set<string>();
+    const next = new Map<string, number>();
+    while (seen.size < 1000) {
+      const batch = await consumer.poll(500, 500);
+      for (const m of batch) {
+        seen.add(m.value?.toString() ?? '');
+        expect(headerValue(m.headers, 'n')).toBe(m.value?.toString());
+        next.set(`${m.partition}`, m.offset + 1);
+      }
+    }
+    // Only half of what we read is committed: lag must show the rest.
+    const offsets = [...next].map(([p, o]) => ({ topic, partition: Number(p), offset: Math.floor(o / 2) }));
+    await consumer.commit(offsets);
+    const lag = await consumerGroupLag(brokers, group, topic);
+    const total = lag.reduce((s, p) => s + p.lag, 0);
+    expect(total).toBe(1000 - offsets.reduce((s, o) => s + o.offset, 0));
+    await consumer.close();
+  });
+});
