@@ -42,12 +42,17 @@ export function number(def: number, min = -Infinity, max = Infinity) {
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Durations like `500ms`, `1s`, `2m`, `1h`; a bare number means milliseconds. Result in ms. */
-export function durationMs(def: number | undefined, min = 0) {
+export function durationMs(def: number, min = 0) {
+  return optionalDurationMs(min).transform((v) => v ?? def);
+}
+
+/** A duration that may stay unset (undefined). */
+export function optionalDurationMs(min = 0) {
   return z
     .union([z.string(), z.number()])
     .optional()
-    .transform((v, ctx) => {
-      if (v === undefined) return def;
+    .transform((v, ctx): number | undefined => {
+      if (v === undefined) return undefined;
       if (typeof v === 'number') return v;
       const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
       if (!m) {

@@ -1,0 +1,143 @@
+import { BatchConsumer, KafkaProducer, type PartitionOffset } from '@tickflow/kafka';
+import { AlertWriter, createPool, createTradeWriter, inspectServer, migrate, writerOptionsFor } from '@tickflow/storage';
+import { formatCount, formatMs, type Logger, RateMeter } from '@tickflow/telemetry';
+import type { AggregatorConfig } from './config.ts';
+import { MarketAggregator } from './core/index.ts';
+import { BatchPipeline, type Sinks } from './pipeline.ts';
+import { KafkaOutputs } from './sinks/kafka-outputs.ts';
+import { RedisSink } from './sinks/redis-latest.ts';
+
+export interface AggregatorHandle {
+  pipeline: BatchPipeline;
+  /** Resolves when the aggregator has drained, committed and closed everything. */
+  done: Promise<void>;
+}
+
+/**
+ * Wires the aggregator: Kafka source -> decode/validate -> pure core -> sinks (PostgreSQL, Redis,
+ * Kafka outputs), in one loop: poll, process, commit. Stops when `signal` aborts: the in-flight
+ * batch is finished and committed, the group is left cleanly, then connections close.
+ */
+export async function startAggregator(cfg: AggregatorConfig, signal: AbortSignal, log: Logger): Promise<AggregatorHandle> {
+  const pool = await createPool(cfg.databaseUrl, { max: 8 });
+  if (cfg.migrate) {
+    const result = await migrate(pool, { timescale: cfg.timescale });
+    log.info('database ready', { mode: result.mode, applied: result.applied });
+  }
+  // PGlite aborts on large protocol messages, so the write chunking depends on the server.
+  const writeOptions = writerOptionsFor(await inspectServer(pool));
+  if (cfg.dbChunkRows > 0) writeOptions.chunkRows = cfg.dbChunkRows;
+  const trades = createTradeWriter(pool, writeOptions);
+  const alertsDb = new AlertWriter(pool, writeOptions);
+  const redis = await RedisSink.connect(cfg.redisUrl, cfg.redisPrefix, (e) => log.warn(e.message));
+  const producer = await KafkaProducer.connect({
+    brokers: cfg.brokers,
+    clientId: `${cfg.clientId}-outputs`,
+    window: 50_000,
+    lingerMs: 1,
+    onError: (e) => log.warn(e.message),
+  });
+  const outputs = new KafkaOutputs(producer, { bars: cfg.barsTopic, alerts: cfg.alertsTopic, deadLetters: cfg.dlqTopic });
+  const sinks: Sinks = {
+    storeTrades: (t) => trades.write(t),
+    storeAlerts: (a) => alertsDb.write(a),
+    writeLatest: (l) => redis.writeLatest(l),
+    publishAlerts: (a) => redis.publishAlerts(a),
+    writeBars: (b) => outputs.writeBars(b),
+    writeAlerts: (a) => outputs.writeAlerts(a),
+    writeDeadLetters: (d) => outputs.writeDeadLetters(d),
+  };
+  const core = new MarketAggregator({
+    intervals: [
+      { name: '1s', lengthUs: 1_000_000 },
+      { name: '1m', lengthUs: 60_000_000 },
+    ],
+    allowedLatenessUs: cfg.allowedLatenessMs * 1000,
+    alertWindowUs: cfg.alertWindowMs * 1000,
+    alertThresholdPct: cfg.alertThresholdPct,
+  });
+  // Aborted only when the drain deadline passes: sink retries then give up instead of blocking exit.
+  const hardStop = new AbortController();
+  const pipeline = new BatchPipeline(core, sinks, {
+    maxMessageBytes: cfg.maxMessageBytes,
+    signal: hardStop.signal,
+    onSinkRetry: (sink, attempt, err, delay) =>
+      log.warn(`${sink} write failed, retrying; consumption paused`, { attempt, delayMs: delay, error: err.message }),
+  });
+
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const consumer = await BatchConsumer.connect({
+    brokers: cfg.brokers,
+    groupId: cfg.groupId,
+    clientId: cfg.clientId,
+    topics: [cfg.inputTopic],
+    onAssign: (parts) => log.info('partitions assigned', { partitions: parts.map((p) => p.partition) }),
+    onRevoke: async (parts) => {
+      await inFlight.catch(() => undefined);
+      const dropped = pipeline.forgetPartitions(parts);
+      log.info('partitions revoked', { partitions: parts.map((p) => p.partition), symbolsDropped: dropped });
+    },
+    onError: (e) => log.warn(e.message),
+  });
+
+  const stats = startStatsReporter(pipeline, consumer, cfg.statsIntervalMs, log);
+  log.info('aggregating', { input: cfg.inputTopic, group: cfg.groupId });
+
+  const done = (async () => {
+    let commits: Promise<void> = Promise.resolve();
+    const commit = (offsets: PartitionOffset[]) => {
+      // Commits run behind the next batch but strictly in order; a failure (e.g. the partition was
+      // just revoked) only means those messages are redelivered, which the idempotent sinks absorb.
+      commits = commits.then(() =>
+        consumer.commit(offsets).catch((e: Error) => log.warn('offset commit failed; messages will be redelivered', { error: e.message })),
+      );
+    };
+    try {
+      while (!signal.aborted) {
+        const messages = await consumer.poll(cfg.maxBatch, cfg.pollTimeoutMs);
+        const work = pipeline.process(messages);
+        inFlight = work;
+        commit(await work);
+      }
+    } finally {
+      const deadline = setTimeout(() => hardStop.abort(), cfg.shutdownTimeoutMs);
+      try {
+        await inFlight.catch(() => undefined);
+        await commits;
+        await consumer.close();
+        await producer.close();
+        await redis.close();
+        await pool.end();
+      } finally {
+        clearTimeout(deadline);
+        clearInterval(stats);
+        log.info('aggregator stopped', { ...pipeline.stats });
+      }
+    }
+  })();
+  return { pipeline, done };
+}
+
+function startStatsReporter(pipeline: BatchPipeline, consumer: BatchConsumer, everyMs: number, log: Logger): NodeJS.Timeout {
+  const stored = new RateMeter();
+  let lastStored = 0;
+  const timer = setInterval(() => {
+    stored.add(pipeline.stats.stored - lastStored);
+    lastStored = pipeline.stats.stored;
+    const e2e = pipeline.latency.endToEnd.interval();
+    const lag = consumer.lag().reduce((sum, p) => sum + p.lag, 0);
+    log.info(
+      `stored ${formatCount(stored.take())}/s  e2e p50 ${formatMs(e2e.p50)} p90 ${formatMs(e2e.p90)} p99 ${formatMs(e2e.p99)} ` +
+        `p99.9 ${formatMs(e2e.p999)} max ${formatMs(e2e.max)}  lag ${formatCount(lag)}`,
+      {
+        total: pipeline.stats.stored,
+        dlq: pipeline.stats.deadLetters,
+        late: pipeline.stats.lateTrades,
+        bars: pipeline.stats.bars,
+        alerts: pipeline.stats.alerts,
+      },
+    );
+  }, everyMs);
+  timer.unref();
+  return timer;
+}

@@ -1,0 +1,149 @@
+import { encodeTrade, type Trade, validateTrade } from '@tickflow/contracts';
+import { ensureTopics, KafkaProducer } from '@tickflow/kafka';
+import { formatCount, formatMs, LatencyHistogram, type Logger, RateMeter } from '@tickflow/telemetry';
+import type { ProducerConfig } from './config.ts';
+import { Pacer, rateReport } from './sources/pacer.ts';
+import { createReplayStats, readReplayFile } from './sources/replay.ts';
+import { SyntheticSource } from './sources/synthetic.ts';
+
+export interface ProducerStats {
+  sent: number;
+  acked: number;
+  errors: number;
+  rejected: number;
+  malformedLines: number;
+  elapsedMs: number;
+  requestedRate: number;
+  achievedRate: number;
+}
+
+const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
+
+/**
+ * Wires the producer: a trade source -> validation -> Protobuf -> Kafka with a bounded window.
+ * Runs until the source ends, --count/--duration is reached, or `signal` aborts; then flushes
+ * every in-flight message before resolving.
+ */
+export async function runProducer(
+  cfg: ProducerConfig,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<ProducerStats> {
+  if (cfg.source === 'binance' || cfg.source === 'finnhub') {
+    throw new Error(
+      `--source ${cfg.source} (live WebSocket feed) is not available in this version; replay a recording with --source replay --format ${cfg.source}`,
+    );
+  }
+  if (cfg.createTopics) await ensureTopics(cfg.brokers, [{ topic: cfg.topic, partitions: cfg.partitions }]);
+  const producer = await KafkaProducer.connect({
+    brokers: cfg.brokers,
+    clientId: cfg.clientId,
+    window: cfg.window,
+    compression: cfg.compression,
+    lingerMs: cfg.lingerMs,
+    onError: (e) => log.warn(e.message),
+  });
+
+  const deliveryLatency = new LatencyHistogram();
+  let errors = 0;
+  let rejected = 0;
+  const onDelivery = (err: Error | null, _r: unknown, latencyUs: number) => {
+    if (err) {
+      errors++;
+      if (errors <= 10) log.error(err.message);
+    } else {
+      deliveryLatency.recordUs(latencyUs);
+    }
+  };
+  const send = async (t: Trade) => {
+    t.ingestTimeUs = nowUs();
+    const invalid = validateTrade(t);
+    if (invalid) {
+      rejected++;
+      if (rejected <= 10)
+        log.warn('refusing invalid trade', { reason: invalid.reason, error: invalid.error });
+      return;
+    }
+    const bytes = encodeTrade(t);
+    const record = {
+      topic: cfg.topic,
+      key: t.symbol,
+      value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length),
+    };
+    if (!producer.trySend(record, onDelivery)) await producer.send(record, onDelivery);
+  };
+
+  const requested = cfg.rate ?? (cfg.source === 'replay' ? Number.POSITIVE_INFINITY : 1000);
+  const started = performance.now();
+  const deadline = cfg.durationMs !== undefined ? started + cfg.durationMs : Number.POSITIVE_INFINITY;
+  const limit = cfg.count > 0 ? cfg.count : Number.POSITIVE_INFINITY;
+  const stopped = () => signal.aborted || producer.stats.sent >= limit || performance.now() >= deadline;
+  const pacer = new Pacer({ ratePerSec: requested, startMs: started });
+  const sentRate = new RateMeter();
+  let lastSent = 0;
+  let malformedLines = 0;
+
+  const stats = setInterval(() => {
+    sentRate.add(producer.stats.sent - lastSent);
+    lastSent = producer.stats.sent;
+    const d = deliveryLatency.interval();
+    const report = rateReport(requested, producer.stats.sent, performance.now() - started);
+    log.info(
+      `sent ${formatCount(sentRate.take())}/s (avg ${formatCount(report.achievedPerSec)}/s of ${Number.isFinite(requested) ? formatCount(requested) : 'max'})  ` +
+        `acked ${producer.stats.acked}  errors ${errors}  in-flight ${producer.inFlight}  delivery p50 ${formatMs(d.p50)} p99 ${formatMs(d.p99)}`,
+    );
+  }, cfg.statsIntervalMs);
+  stats.unref();
+
+  try {
+    if (cfg.source === 'synthetic') {
+      const source = new SyntheticSource({ seed: cfg.seed, symbols: cfg.symbols });
+      while (!stopped()) {
+        const due = pacer.due(performance.now());
+        if (due === 0) {
+          await sleep(Math.max(1, Math.floor(pacer.msUntilNext(performance.now()))));
+          continue;
+        }
+        for (let i = 0; i < due && !stopped(); i++) await send(source.next(nowUs()));
+        // Let delivery reports and timers run between bursts.
+        await new Promise((r) => setImmediate(r));
+      }
+    } else {
+      const counts = createReplayStats();
+      for await (const trade of readReplayFile(cfg.file as string, cfg.format, { stats: counts })) {
+        if (stopped()) break;
+        while (pacer.due(performance.now()) === 0)
+          await sleep(Math.max(1, Math.floor(pacer.msUntilNext(performance.now()))));
+        await send(trade);
+      }
+      malformedLines = counts.malformed;
+      log.info('replay file read', { ...counts, firstErrors: counts.errors.slice(0, 5) });
+    }
+  } finally {
+    clearInterval(stats);
+    await producer.close();
+  }
+  const elapsedMs = performance.now() - started;
+  const report = rateReport(requested, producer.stats.acked, elapsedMs);
+  const d = deliveryLatency.summary();
+  const result: ProducerStats = {
+    sent: producer.stats.sent,
+    acked: producer.stats.acked,
+    errors,
+    rejected,
+    malformedLines,
+    elapsedMs,
+    requestedRate: requested,
+    achievedRate: report.achievedPerSec,
+  };
+  log.info(
+    `done: ${result.acked} acked of ${result.sent} sent in ${(elapsedMs / 1000).toFixed(1)}s ` +
+      `(${formatCount(report.achievedPerSec)}/s${Number.isFinite(requested) ? ` of ${formatCount(requested)}/s requested` : ''}); ` +
+      `delivery p50 ${formatMs(d.p50)} p99 ${formatMs(d.p99)}; errors ${errors}; rejected ${rejected}; malformed lines ${malformedLines}`,
+  );
+  return result;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
