@@ -71,6 +71,7 @@ export async function startAggregator(cfg: AggregatorConfig, signal: AbortSignal
     groupId: cfg.groupId,
     clientId: cfg.clientId,
     topics: [cfg.inputTopic],
+    sessionTimeoutMs: cfg.sessionTimeoutMs,
     onAssign: (parts) => log.info('partitions assigned', { partitions: parts.map((p) => p.partition) }),
     onRevoke: async (parts) => {
       await inFlight.catch(() => undefined);

@@ -31,6 +31,12 @@ export const aggregatorConfigSpec = {
   migrate: { env: 'MIGRATE_ON_START', flag: 'migrate', boolean: true, schema: fields.boolean(true), help: 'apply database migrations at start-up' },
   timescale: { env: 'TIMESCALEDB', flag: 'timescaledb', schema: fields.oneOf(['auto', 'require', 'off'] as const, 'auto'), help: 'use the TimescaleDB extension' },
   dbChunkRows: { env: 'DB_CHUNK_ROWS', flag: 'db-chunk-rows', schema: fields.integer(0, 0, 100_000), help: 'rows per INSERT (0: by server; PGlite needs <= 500)' },
+  sessionTimeoutMs: {
+    env: 'KAFKA_SESSION_TIMEOUT',
+    flag: 'session-timeout',
+    schema: fields.durationMs(10_000, 6000),
+    help: 'how soon a crashed aggregator\'s partitions move to the others',
+  },
   statsIntervalMs: { env: 'STATS_INTERVAL', flag: 'stats-interval', schema: fields.durationMs(5000, 100), help: 'how often to print stats' },
   shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT', flag: 'shutdown-timeout', schema: fields.durationMs(25_000, 100), help: 'max time to drain on SIGTERM' },
   metricsPort: { env: 'METRICS_PORT', flag: 'metrics-port', schema: fields.integer(0, 0, 65535), help: 'HTTP port for /healthz and /metrics (0: off)' },

@@ -55,8 +55,12 @@ export async function runProducer(
       deliveryLatency.recordUs(latencyUs);
     }
   };
+  // Strictly increasing ingest times make them an arrival sequence: the contract breaks OHLC ties
+  // by arrival, and two trades accepted in the same microsecond would otherwise be unordered.
+  let lastIngestUs = 0;
   const send = async (t: Trade) => {
-    t.ingestTimeUs = nowUs();
+    lastIngestUs = Math.max(nowUs(), lastIngestUs + 1);
+    t.ingestTimeUs = lastIngestUs;
     const invalid = validateTrade(t);
     if (invalid) {
       rejected++;
