@@ -52,8 +52,8 @@ export async function startAggregator(cfg: AggregatorConfig, signal: AbortSignal
       { name: '1s', lengthUs: 1_000_000 },
       { name: '1m', lengthUs: 60_000_000 },
     ],
-    allowedLatenessUs: cfg.allowedLatenessMs * 1000,
-    alertWindowUs: cfg.alertWindowMs * 1000,
+    allowedLatenessUs: Math.round(cfg.allowedLatenessMs * 1000),
+    alertWindowUs: Math.round(cfg.alertWindowMs * 1000),
     alertThresholdPct: cfg.alertThresholdPct,
   });
   // Aborted only when the drain deadline passes: sink retries then give up instead of blocking exit.
