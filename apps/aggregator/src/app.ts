@@ -112,7 +112,13 @@ export async function startAggregator(cfg: AggregatorConfig, signal: AbortSignal
       } finally {
         clearTimeout(deadline);
         clearInterval(stats);
-        log.info('aggregator stopped', { ...pipeline.stats });
+        log.info('aggregator stopped', { ...pipeline.stats }, {
+          kind: 'summary',
+          e2e: pipeline.latency.endToEnd.summary(),
+          toConsumer: pipeline.latency.toConsumer.summary(),
+          processing: pipeline.latency.processing.summary(),
+          sinkWrite: pipeline.latency.sinkWrite.summary(),
+        });
       }
     }
   })();
@@ -125,17 +131,23 @@ function startStatsReporter(pipeline: BatchPipeline, consumer: BatchConsumer, ev
   const timer = setInterval(() => {
     stored.add(pipeline.stats.stored - lastStored);
     lastStored = pipeline.stats.stored;
+    const rate = stored.take();
     const e2e = pipeline.latency.endToEnd.interval();
     const lag = consumer.lag().reduce((sum, p) => sum + p.lag, 0);
+    // Human-readable message; the same figures as fields for LOG_FORMAT=json consumers (the bench).
     log.info(
-      `stored ${formatCount(stored.take())}/s  e2e p50 ${formatMs(e2e.p50)} p90 ${formatMs(e2e.p90)} p99 ${formatMs(e2e.p99)} ` +
+      `stored ${formatCount(rate)}/s  e2e p50 ${formatMs(e2e.p50)} p90 ${formatMs(e2e.p90)} p99 ${formatMs(e2e.p99)} ` +
         `p99.9 ${formatMs(e2e.p999)} max ${formatMs(e2e.max)}  lag ${formatCount(lag)}`,
+      undefined,
       {
-        total: pipeline.stats.stored,
-        dlq: pipeline.stats.deadLetters,
-        late: pipeline.stats.lateTrades,
-        bars: pipeline.stats.bars,
-        alerts: pipeline.stats.alerts,
+        kind: 'stats',
+        rate: Math.round(rate),
+        lag,
+        e2e,
+        toConsumer: pipeline.latency.toConsumer.interval(),
+        processing: pipeline.latency.processing.interval(),
+        sinkWrite: pipeline.latency.sinkWrite.interval(),
+        ...pipeline.stats,
       },
     );
   }, everyMs);

@@ -1,7 +1,13 @@
+type Fields = Record<string, unknown>;
+
+/**
+ * `fields` are shown in both formats; `data` only in JSON, for machine consumers (e.g. the bench
+ * reading the periodic stats) without cluttering the human line.
+ */
 export interface Logger {
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Fields, data?: Fields): void;
+  warn(msg: string, fields?: Fields, data?: Fields): void;
+  error(msg: string, fields?: Fields, data?: Fields): void;
   child(component: string): Logger;
 }
 
@@ -11,10 +17,10 @@ export interface Logger {
  */
 export function createLogger(component: string, stream: NodeJS.WritableStream = process.stderr): Logger {
   const json = process.env.LOG_FORMAT === 'json';
-  const write = (level: string, msg: string, fields?: Record<string, unknown>) => {
+  const write = (level: string, msg: string, fields?: Fields, data?: Fields) => {
     const time = new Date().toISOString();
     if (json) {
-      stream.write(`${JSON.stringify({ time, level, component, msg, ...fields })}\n`);
+      stream.write(`${JSON.stringify({ time, level, component, msg, ...fields, ...data })}\n`);
       return;
     }
     const extra = fields
@@ -25,9 +31,9 @@ export function createLogger(component: string, stream: NodeJS.WritableStream = 
     stream.write(`${time} ${level.padEnd(5)} [${component}] ${msg}${extra}\n`);
   };
   return {
-    info: (m, f) => write('info', m, f),
-    warn: (m, f) => write('warn', m, f),
-    error: (m, f) => write('error', m, f),
+    info: (m, f, d) => write('info', m, f, d),
+    warn: (m, f, d) => write('warn', m, f, d),
+    error: (m, f, d) => write('error', m, f, d),
     child: (c) => createLogger(`${component}/${c}`, stream),
   };
 }
