@@ -1,6 +1,6 @@
 import { BatchConsumer, KafkaProducer, type PartitionOffset } from '@tickflow/kafka';
 import { AlertWriter, createPool, createTradeWriter, inspectServer, migrate, writerOptionsFor } from '@tickflow/storage';
-import { formatCount, formatMs, type Logger, RateMeter } from '@tickflow/telemetry';
+import { formatCount, formatMs, type Logger, RateMeter, startHealthServer } from '@tickflow/telemetry';
 import type { AggregatorConfig } from './config.ts';
 import { MarketAggregator } from './core/index.ts';
 import { BatchPipeline, type Sinks } from './pipeline.ts';
@@ -82,6 +82,15 @@ export async function startAggregator(cfg: AggregatorConfig, signal: AbortSignal
   });
 
   const stats = startStatsReporter(pipeline, consumer, cfg.statsIntervalMs, log);
+  const health =
+    cfg.metricsPort > 0
+      ? await startHealthServer({
+          port: cfg.metricsPort,
+          ready: () => !signal.aborted && pipeline.failingSinks.size === 0,
+          metrics: () => renderMetrics(pipeline),
+        })
+      : undefined;
+  if (health) log.info('health and metrics endpoints', { url: `http://0.0.0.0:${health.port}/metrics` });
   log.info('aggregating', { input: cfg.inputTopic, group: cfg.groupId });
 
   const done = (async () => {
@@ -112,6 +121,7 @@ export async function startAggregator(cfg: AggregatorConfig, signal: AbortSignal
       } finally {
         clearTimeout(deadline);
         clearInterval(stats);
+        await health?.close();
         log.info('aggregator stopped', { ...pipeline.stats }, {
           kind: 'summary',
           e2e: pipeline.latency.endToEnd.summary(),
@@ -153,4 +163,19 @@ function startStatsReporter(pipeline: BatchPipeline, consumer: BatchConsumer, ev
   }, everyMs);
   timer.unref();
   return timer;
+}
+
+/** Counters in Prometheus text format (the observability work extends this with histograms). */
+function renderMetrics(pipeline: BatchPipeline): string {
+  const s = pipeline.stats;
+  const counters: Array<[string, number, string]> = [
+    ['tickflow_aggregator_consumed_total', s.consumed, 'Messages polled from the trades topic'],
+    ['tickflow_aggregator_stored_total', s.stored, 'Valid trades written to every sink'],
+    ['tickflow_aggregator_dead_letters_total', s.deadLetters, 'Messages sent to the dead-letter topic'],
+    ['tickflow_aggregator_late_trades_total', s.lateTrades, 'Trades too late for an already-emitted bar'],
+    ['tickflow_aggregator_bars_total', s.bars, 'Bars emitted'],
+    ['tickflow_aggregator_alerts_total', s.alerts, 'Price alerts emitted'],
+    ['tickflow_aggregator_sink_retries_total', s.sinkRetries, 'Failed sink writes that were retried'],
+  ];
+  return counters.map(([name, v, help]) => `# HELP ${name} ${help}\n# TYPE ${name} counter\n${name} ${v}\n`).join('');
 }

@@ -63,6 +63,8 @@ export class BatchPipeline {
     sinkRetries: 0,
   };
   readonly latency = new StageLatencies();
+  /** Sinks currently failing (retrying); readiness is false while any is. */
+  readonly failingSinks = new Set<string>();
   readonly #core: MarketAggregator;
   readonly #sinks: Sinks;
   readonly #opts: PipelineOptions;
@@ -139,9 +141,10 @@ export class BatchPipeline {
           signal: this.#opts.signal,
           onRetry: (attempt, err, delay) => {
             this.stats.sinkRetries++;
+            this.failingSinks.add(name);
             this.#opts.onSinkRetry?.(name, attempt, err, delay);
           },
-        }),
+        }).then(() => this.failingSinks.delete(name)),
       ),
     );
   }

@@ -6,3 +6,5 @@ export { onShutdown } from './shutdown.ts';
 export type { ShutdownSignal } from './shutdown.ts';
 export { RateMeter } from './rate.ts';
 export { formatCount, formatMs } from './format.ts';
+export { startHealthServer } from './health.ts';
+export type { HealthServer, HealthServerOptions } from './health.ts';
