@@ -102,8 +102,16 @@ export async function startAggregator(cfg: AggregatorConfig, signal: AbortSignal
         consumer.commit(offsets).catch((e: Error) => log.warn('offset commit failed; messages will be redelivered', { error: e.message })),
       );
     };
+    // 'waiting' for the first stored trade, then the time the warm-up ends, then 'off'.
+    let warmup: 'off' | 'waiting' | number = cfg.latencyWarmupMs > 0 ? 'waiting' : 'off';
     try {
       while (!signal.aborted) {
+        if (warmup === 'waiting' && pipeline.stats.stored > 0) {
+          warmup = performance.now() + cfg.latencyWarmupMs;
+        } else if (typeof warmup === 'number' && performance.now() >= warmup) {
+          pipeline.latency.resetTotals();
+          warmup = 'off';
+        }
         const messages = await consumer.poll(cfg.maxBatch, cfg.pollTimeoutMs);
         const work = pipeline.process(messages);
         inFlight = work;

@@ -38,6 +38,12 @@ export const aggregatorConfigSpec = {
     help: 'how soon a crashed aggregator\'s partitions move to the others',
   },
   statsIntervalMs: { env: 'STATS_INTERVAL', flag: 'stats-interval', schema: fields.durationMs(5000, 100), help: 'how often to print stats' },
+  latencyWarmupMs: {
+    env: 'LATENCY_WARMUP',
+    flag: 'latency-warmup',
+    schema: fields.durationMs(0, 0),
+    help: 'leave the first stretch after the first stored trade out of the end-of-run latency summary',
+  },
   shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT', flag: 'shutdown-timeout', schema: fields.durationMs(25_000, 100), help: 'max time to drain on SIGTERM' },
   metricsPort: { env: 'METRICS_PORT', flag: 'metrics-port', schema: fields.integer(0, 0, 65535), help: 'HTTP port for /healthz and /metrics (0: off)' },
   clientId: { env: 'KAFKA_CLIENT_ID', flag: 'client-id', schema: fields.string(`tickflow-aggregator-${process.pid}`), help: 'Kafka client id' },

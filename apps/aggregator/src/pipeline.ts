@@ -33,6 +33,10 @@ export class StageLatencies {
   readonly toConsumer = new LatencyHistogram();
   readonly processing = new LatencyHistogram();
   readonly sinkWrite = new LatencyHistogram();
+
+  resetTotals(): void {
+    for (const h of [this.endToEnd, this.toConsumer, this.processing, this.sinkWrite]) h.resetTotal();
+  }
 }
 
 export interface PipelineOptions {

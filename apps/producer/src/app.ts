@@ -144,6 +144,8 @@ export async function runProducer(
     `done: ${result.acked} acked of ${result.sent} sent in ${(elapsedMs / 1000).toFixed(1)}s ` +
       `(${formatCount(report.achievedPerSec)}/s${Number.isFinite(requested) ? ` of ${formatCount(requested)}/s requested` : ''}); ` +
       `delivery p50 ${formatMs(d.p50)} p99 ${formatMs(d.p99)}; errors ${errors}; rejected ${rejected}; malformed lines ${malformedLines}`,
+    undefined,
+    { kind: 'summary', ...result, requestedRate: Number.isFinite(requested) ? requested : null, delivery: d },
   );
   return result;
 }

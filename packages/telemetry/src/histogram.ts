@@ -42,6 +42,11 @@ export class LatencyHistogram {
   summary(): LatencySummary {
     return summarize(this.total);
   }
+
+  /** Forgets the run so far (e.g. after a benchmark's warm-up), keeping the interval window. */
+  resetTotal(): void {
+    this.total.reset();
+  }
 }
 
 export function summarize(h: RecordableHistogram): LatencySummary {
