@@ -7,7 +7,9 @@ import { type IsolatedPipeline, isolatedPipeline } from './support/isolation.ts'
 const stack = inject('stack');
 
 async function storedCounts(db: pg.Client): Promise<{ rows: number; distinct: number }> {
-  const r = await db.query('SELECT count(*)::int AS rows, count(DISTINCT (source, symbol, trade_id))::int AS distinct FROM trades');
+  const r = await db.query(
+    'SELECT count(*)::int AS rows, count(DISTINCT (source, symbol, trade_id))::int AS distinct FROM trades',
+  );
   return r.rows[0];
 }
 
@@ -39,7 +41,12 @@ describe('failure behaviour of the aggregator', () => {
       const before = await stored();
       const agg = startCli(['aggregate'], env);
       // Crash it mid-stream, once it has stored a good share of work since it started.
-      await waitFor('aggregator to make progress', async () => (await stored()) >= before + 8000 || agg.child.exitCode !== null, 120_000, 50);
+      await waitFor(
+        'aggregator to make progress',
+        async () => (await stored()) >= before + 8000 || agg.child.exitCode !== null,
+        120_000,
+        50,
+      );
       agg.child.kill('SIGKILL');
       await agg.exited;
       killedAt.push(await stored());
@@ -60,7 +67,10 @@ describe('failure behaviour of the aggregator', () => {
         500,
       );
       expect(counts).toEqual({ rows: total, distinct: total });
-      await waitFor('offsets committed', async () => (await committedTotal(stack.brokers, p.group, p.topics.raw)) === total);
+      await waitFor(
+        'offsets committed',
+        async () => (await committedTotal(stack.brokers, p.group, p.topics.raw)) === total,
+      );
       final.child.kill('SIGTERM');
       expect((await final.exited).code, final.output()).toBe(0);
       // Every kill happened mid-run: before the last trade was stored.

@@ -7,7 +7,8 @@ import type { TestProject } from 'vitest/node';
  * instead, which makes iterating on one test fast.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const reuse = process.env.TICKFLOW_TEST_KAFKA && process.env.TICKFLOW_TEST_REDIS && process.env.TICKFLOW_TEST_DATABASE;
+  const reuse =
+    process.env.TICKFLOW_TEST_KAFKA && process.env.TICKFLOW_TEST_REDIS && process.env.TICKFLOW_TEST_DATABASE;
   if (reuse) {
     project.provide('stack', {
       brokers: process.env.TICKFLOW_TEST_KAFKA as string,

@@ -15,10 +15,21 @@ const stack = inject('stack');
 
 /** Poison written straight to raw-market-data, bypassing the producer's validation. */
 function poison(): Array<{ value: Buffer | null; reason: string }> {
-  const valid = { symbol: 'AAPL', price: 1, size: 1, eventTimeUs: 1767623400000000, ingestTimeUs: 1767623400000000, source: 'replay', tradeId: 'p' };
+  const valid = {
+    symbol: 'AAPL',
+    price: 1,
+    size: 1,
+    eventTimeUs: 1767623400000000,
+    ingestTimeUs: 1767623400000000,
+    source: 'replay',
+    tradeId: 'p',
+  };
   const enc = (t: object) => Buffer.from(encodeTrade({ ...valid, ...t }));
   return [
-    { value: Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), reason: 'malformed-protobuf' },
+    {
+      value: Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+      reason: 'malformed-protobuf',
+    },
     { value: Buffer.from([0x0a, 0x10, 0x41]), reason: 'malformed-protobuf' }, // length-delimited field cut short
     { value: enc({ symbol: '' }), reason: 'empty-symbol' },
     { value: enc({ price: Number.NaN }), reason: 'invalid-price' },
@@ -52,7 +63,9 @@ describe('core pipeline on real Kafka, Redis and PostgreSQL', () => {
 
     const bad = poison();
     const producer = await KafkaProducer.connect({ brokers: stack.brokers, clientId: 'poison' });
-    await producer.sendAll(bad.map((b, i) => ({ topic: p.topics.raw, key: `poison-${i}`, value: b.value as Buffer })));
+    await producer.sendAll(
+      bad.map((b, i) => ({ topic: p.topics.raw, key: `poison-${i}`, value: b.value as Buffer })),
+    );
     await producer.close();
 
     const aggregator = startCli(['aggregate'], p.env);
@@ -69,7 +82,9 @@ describe('core pipeline on real Kafka, Redis and PostgreSQL', () => {
       await waitFor(
         'every distinct trade stored',
         async () => {
-          const r = await db.query('SELECT count(*)::int AS n FROM trades').catch(() => ({ rows: [{ n: -1 }] }));
+          const r = await db
+            .query('SELECT count(*)::int AS n FROM trades')
+            .catch(() => ({ rows: [{ n: -1 }] }));
           return r.rows[0].n === data.distinct.length;
         },
         120_000,
@@ -86,7 +101,14 @@ describe('core pipeline on real Kafka, Redis and PostgreSQL', () => {
           `SELECT symbol, price, size, trade_id, source,
                   (extract(epoch from time) * 1000000)::bigint::text AS us FROM trades`,
         )
-      ).rows as Array<{ symbol: string; price: number; size: number; trade_id: string; source: string; us: string }>;
+      ).rows as Array<{
+        symbol: string;
+        price: number;
+        size: number;
+        trade_id: string;
+        source: string;
+        us: string;
+      }>;
       expect(rows.length).toBe(data.distinct.length);
       const byKey = new Map(rows.map((r) => [`${r.symbol}/${r.trade_id}`, r]));
       expect(byKey.size).toBe(data.distinct.length);
@@ -110,7 +132,15 @@ describe('core pipeline on real Kafka, Redis and PostgreSQL', () => {
       expect(bars.length).toBe(expected.length);
       bars.forEach((b, i) => {
         const e = expected[i];
-        expect({ symbol: b.symbol, us: Number(b.us), open: b.open, high: b.high, low: b.low, close: b.close, n: b.n }).toEqual({
+        expect({
+          symbol: b.symbol,
+          us: Number(b.us),
+          open: b.open,
+          high: b.high,
+          low: b.low,
+          close: b.close,
+          n: b.n,
+        }).toEqual({
           symbol: e?.symbol,
           us: e?.bucketUs,
           open: e?.open,
@@ -128,7 +158,13 @@ describe('core pipeline on real Kafka, Redis and PostgreSQL', () => {
       await redis.connect();
       for (const [symbol, t] of referenceLatest(data.distinct)) {
         const h = await redis.hGetAll(latestKey(p.redisPrefix, symbol));
-        expect(h).toEqual({ price: String(t.price), size: String(t.size), event_time_us: String(t.eventTimeUs), source: 'replay', trade_id: t.tradeId });
+        expect(h).toEqual({
+          price: String(t.price),
+          size: String(t.size),
+          event_time_us: String(t.eventTimeUs),
+          source: 'replay',
+          trade_id: t.tradeId,
+        });
       }
       await redis.close();
 

@@ -54,7 +54,13 @@ export function buildDataset(seed = 42, perSymbol = 600): Dataset {
       if (i % 25 !== 0 || i === 0) t += Math.floor(r() * 600_000);
       price = Math.max(1, price * (1 + (r() - 0.5) * 0.004));
       // Zero-padded ids keep arrival order, ingest order and id order aligned for ties.
-      out.push({ symbol, price: Math.round(price * 100) / 100, size: 1 + Math.floor(r() * 500), eventTimeUs: t, tradeId: String(i).padStart(6, '0') });
+      out.push({
+        symbol,
+        price: Math.round(price * 100) / 100,
+        size: 1 + Math.floor(r() * 500),
+        eventTimeUs: t,
+        tradeId: String(i).padStart(6, '0'),
+      });
     }
     return out;
   });
@@ -96,8 +102,20 @@ export function buildDataset(seed = 42, perSymbol = 600): Dataset {
   for (const [i, t] of arrival.entries()) {
     const line = JSON.stringify(
       i % 2 === 0
-        ? { symbol: t.symbol, price: t.price, size: t.size, event_time_us: t.eventTimeUs, trade_id: t.tradeId }
-        : { symbol: t.symbol, price: t.price, size: t.size, ts: isoMicros(t.eventTimeUs), trade_id: t.tradeId },
+        ? {
+            symbol: t.symbol,
+            price: t.price,
+            size: t.size,
+            event_time_us: t.eventTimeUs,
+            trade_id: t.tradeId,
+          }
+        : {
+            symbol: t.symbol,
+            price: t.price,
+            size: t.size,
+            ts: isoMicros(t.eventTimeUs),
+            trade_id: t.tradeId,
+          },
     );
     lines.push(line);
     if (r() < 0.05) {

@@ -2,8 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { BatchConsumer, type ConsumedMessage } from '@tickflow/kafka';
 
 /** Reads a topic from the beginning until `count` messages arrived (or the timeout passes). */
-export async function readTopic(brokers: string, topic: string, count: number, timeoutMs = 60_000): Promise<ConsumedMessage[]> {
-  const consumer = await BatchConsumer.connect({ brokers, groupId: `reader-${randomUUID()}`, clientId: 'test-reader', topics: [topic] });
+export async function readTopic(
+  brokers: string,
+  topic: string,
+  count: number,
+  timeoutMs = 60_000,
+): Promise<ConsumedMessage[]> {
+  const consumer = await BatchConsumer.connect({
+    brokers,
+    groupId: `reader-${randomUUID()}`,
+    clientId: 'test-reader',
+    topics: [topic],
+  });
   const out: ConsumedMessage[] = [];
   const deadline = Date.now() + timeoutMs;
   try {

@@ -1,5 +1,12 @@
 import { BatchConsumer, KafkaProducer, type PartitionOffset } from '@tickflow/kafka';
-import { AlertWriter, createPool, createTradeWriter, inspectServer, migrate, writerOptionsFor } from '@tickflow/storage';
+import {
+  AlertWriter,
+  createPool,
+  createTradeWriter,
+  inspectServer,
+  migrate,
+  writerOptionsFor,
+} from '@tickflow/storage';
 import { formatCount, formatMs, type Logger, RateMeter, startHealthServer } from '@tickflow/telemetry';
 import type { AggregatorConfig } from './config.ts';
 import { MarketAggregator } from './core/index.ts';
@@ -18,7 +25,11 @@ export interface AggregatorHandle {
  * Kafka outputs), in one loop: poll, process, commit. Stops when `signal` aborts: the in-flight
  * batch is finished and committed, the group is left cleanly, then connections close.
  */
-export async function startAggregator(cfg: AggregatorConfig, signal: AbortSignal, log: Logger): Promise<AggregatorHandle> {
+export async function startAggregator(
+  cfg: AggregatorConfig,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<AggregatorHandle> {
   const pool = await createPool(cfg.databaseUrl, { max: 8 });
   if (cfg.migrate) {
     const result = await migrate(pool, { timescale: cfg.timescale });
@@ -37,7 +48,11 @@ export async function startAggregator(cfg: AggregatorConfig, signal: AbortSignal
     lingerMs: 1,
     onError: (e) => log.warn(e.message),
   });
-  const outputs = new KafkaOutputs(producer, { bars: cfg.barsTopic, alerts: cfg.alertsTopic, deadLetters: cfg.dlqTopic });
+  const outputs = new KafkaOutputs(producer, {
+    bars: cfg.barsTopic,
+    alerts: cfg.alertsTopic,
+    deadLetters: cfg.dlqTopic,
+  });
   const sinks: Sinks = {
     storeTrades: (t) => trades.write(t),
     storeAlerts: (a) => alertsDb.write(a),
@@ -62,7 +77,11 @@ export async function startAggregator(cfg: AggregatorConfig, signal: AbortSignal
     maxMessageBytes: cfg.maxMessageBytes,
     signal: hardStop.signal,
     onSinkRetry: (sink, attempt, err, delay) =>
-      log.warn(`${sink} write failed, retrying; consumption paused`, { attempt, delayMs: delay, error: err.message }),
+      log.warn(`${sink} write failed, retrying; consumption paused`, {
+        attempt,
+        delayMs: delay,
+        error: err.message,
+      }),
   });
 
   let inFlight: Promise<unknown> = Promise.resolve();
@@ -99,7 +118,11 @@ export async function startAggregator(cfg: AggregatorConfig, signal: AbortSignal
       // Commits run behind the next batch but strictly in order; a failure (e.g. the partition was
       // just revoked) only means those messages are redelivered, which the idempotent sinks absorb.
       commits = commits.then(() =>
-        consumer.commit(offsets).catch((e: Error) => log.warn('offset commit failed; messages will be redelivered', { error: e.message })),
+        consumer
+          .commit(offsets)
+          .catch((e: Error) =>
+            log.warn('offset commit failed; messages will be redelivered', { error: e.message }),
+          ),
       );
     };
     // 'waiting' for the first stored trade, then the time the warm-up ends, then 'off'.
@@ -130,20 +153,29 @@ export async function startAggregator(cfg: AggregatorConfig, signal: AbortSignal
         clearTimeout(deadline);
         clearInterval(stats);
         await health?.close();
-        log.info('aggregator stopped', { ...pipeline.stats }, {
-          kind: 'summary',
-          e2e: pipeline.latency.endToEnd.summary(),
-          toConsumer: pipeline.latency.toConsumer.summary(),
-          processing: pipeline.latency.processing.summary(),
-          sinkWrite: pipeline.latency.sinkWrite.summary(),
-        });
+        log.info(
+          'aggregator stopped',
+          { ...pipeline.stats },
+          {
+            kind: 'summary',
+            e2e: pipeline.latency.endToEnd.summary(),
+            toConsumer: pipeline.latency.toConsumer.summary(),
+            processing: pipeline.latency.processing.summary(),
+            sinkWrite: pipeline.latency.sinkWrite.summary(),
+          },
+        );
       }
     }
   })();
   return { pipeline, done };
 }
 
-function startStatsReporter(pipeline: BatchPipeline, consumer: BatchConsumer, everyMs: number, log: Logger): NodeJS.Timeout {
+function startStatsReporter(
+  pipeline: BatchPipeline,
+  consumer: BatchConsumer,
+  everyMs: number,
+  log: Logger,
+): NodeJS.Timeout {
   const stored = new RateMeter();
   let lastStored = 0;
   const timer = setInterval(() => {
@@ -185,5 +217,7 @@ function renderMetrics(pipeline: BatchPipeline): string {
     ['tickflow_aggregator_alerts_total', s.alerts, 'Price alerts emitted'],
     ['tickflow_aggregator_sink_retries_total', s.sinkRetries, 'Failed sink writes that were retried'],
   ];
-  return counters.map(([name, v, help]) => `# HELP ${name} ${help}\n# TYPE ${name} counter\n${name} ${v}\n`).join('');
+  return counters
+    .map(([name, v, help]) => `# HELP ${name} ${help}\n# TYPE ${name} counter\n${name} ${v}\n`)
+    .join('');
 }

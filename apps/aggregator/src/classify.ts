@@ -31,12 +31,14 @@ export function classifyBatch(
     const key = `${m.topic}/${m.partition}`;
     if (result.ok) {
       trades.push(result.trade);
-      if (partitionOf && partitionOf.get(result.trade.symbol) !== key) partitionOf.set(result.trade.symbol, key);
+      if (partitionOf && partitionOf.get(result.trade.symbol) !== key)
+        partitionOf.set(result.trade.symbol, key);
     } else {
       deadLetters.push({ message: m, reason: result.reason, error: result.error });
     }
     const prev = nextOffsets.get(key);
-    if (!prev || m.offset + 1 > prev.offset) nextOffsets.set(key, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
+    if (!prev || m.offset + 1 > prev.offset)
+      nextOffsets.set(key, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
   }
   return { trades, deadLetters, nextOffsets };
 }

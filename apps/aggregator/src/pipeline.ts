@@ -125,13 +125,19 @@ export class BatchPipeline {
     return symbols.length;
   }
 
-  async #writeAll(batch: ClassifiedBatch, bars: Bar[], alerts: PriceAlert[], latest: Iterable<Trade>): Promise<void> {
+  async #writeAll(
+    batch: ClassifiedBatch,
+    bars: Bar[],
+    alerts: PriceAlert[],
+    latest: Iterable<Trade>,
+  ): Promise<void> {
     const s = this.#sinks;
     const tasks: Array<[string, () => Promise<unknown>]> = [];
     if (batch.trades.length > 0) tasks.push(['postgres trades', () => s.storeTrades(batch.trades)]);
     const latestList = [...latest];
     if (latestList.length > 0) tasks.push(['redis latest', () => s.writeLatest(latestList)]);
-    if (batch.deadLetters.length > 0) tasks.push(['kafka dead letters', () => s.writeDeadLetters(batch.deadLetters)]);
+    if (batch.deadLetters.length > 0)
+      tasks.push(['kafka dead letters', () => s.writeDeadLetters(batch.deadLetters)]);
     if (bars.length > 0) tasks.push(['kafka bars', () => s.writeBars(bars)]);
     if (alerts.length > 0) {
       tasks.push(['postgres alerts', () => s.storeAlerts(alerts)]);

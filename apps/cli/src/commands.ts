@@ -23,7 +23,7 @@ export const commands: Record<string, Command> = {
   },
   bench: {
     summary: 'end-to-end throughput and latency benchmark',
-    run: async (argv) => planned('bench', 'the benchmark issue', argv),
+    run: async (argv) => (await import('@tickflow/bench')).main(argv),
   },
   operator: {
     summary: 'Kubernetes operator for MarketDataPipeline resources',

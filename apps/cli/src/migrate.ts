@@ -18,7 +18,9 @@ const spec = {
 
 export async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`Usage: tickflow migrate [flags]\n\nApplies versioned schema migrations once each.\n\n${helpText(spec)}\n`);
+    process.stdout.write(
+      `Usage: tickflow migrate [flags]\n\nApplies versioned schema migrations once each.\n\n${helpText(spec)}\n`,
+    );
     return 0;
   }
   let cfg: ReturnType<typeof loadConfig<typeof spec>>;
@@ -35,7 +37,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     const pool = await createPool(cfg.databaseUrl, { max: 2 });
     try {
       const result = await migrate(pool, { timescale: cfg.timescale });
-      const applied = result.applied.map((v) => `${v} ${MIGRATIONS.find((m) => m.version === v)?.name ?? ''}`);
+      const applied = result.applied.map(
+        (v) => `${v} ${MIGRATIONS.find((m) => m.version === v)?.name ?? ''}`,
+      );
       process.stdout.write(
         `schema mode: ${result.mode}\n${applied.length ? `applied:\n  ${applied.join('\n  ')}` : 'already up to date'}\n`,
       );

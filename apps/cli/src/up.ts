@@ -15,10 +15,27 @@ const spec = {
     help: 'postgres: a real PostgreSQL server; timescale: the PGlite TimescaleDB build (small volumes)',
   },
   rate: { flag: 'rate', schema: fields.string('10000'), help: "synthetic producer rate, msg/s or 'max'" },
-  noProducer: { flag: 'no-producer', boolean: true, schema: fields.boolean(false), help: 'start everything but the producer' },
-  aggregators: { flag: 'aggregators', schema: fields.integer(1, 1, 16), help: 'aggregator processes in the consumer group' },
-  partitions: { flag: 'partitions', schema: fields.integer(6, 1, 1000), help: 'partitions of raw-market-data' },
-  symbols: { flag: 'symbols', schema: fields.optionalString(), help: 'comma-separated symbols (default: the producer default set)' },
+  noProducer: {
+    flag: 'no-producer',
+    boolean: true,
+    schema: fields.boolean(false),
+    help: 'start everything but the producer',
+  },
+  aggregators: {
+    flag: 'aggregators',
+    schema: fields.integer(1, 1, 16),
+    help: 'aggregator processes in the consumer group',
+  },
+  partitions: {
+    flag: 'partitions',
+    schema: fields.integer(6, 1, 1000),
+    help: 'partitions of raw-market-data',
+  },
+  symbols: {
+    flag: 'symbols',
+    schema: fields.optionalString(),
+    help: 'comma-separated symbols (default: the producer default set)',
+  },
 };
 
 export const upHelp = `Usage: tickflow up [flags]
@@ -85,13 +102,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     );
     if (stopping) return 0;
     for (let i = 0; i < cfg.aggregators; i++) {
-      children.push(run(`aggregator${cfg.aggregators > 1 ? `-${i + 1}` : ''}`, ['aggregate', '--migrate=false'], env));
+      children.push(
+        run(`aggregator${cfg.aggregators > 1 ? `-${i + 1}` : ''}`, ['aggregate', '--migrate=false'], env),
+      );
     }
     if (!cfg.noProducer) {
       const args = ['produce', '--rate', cfg.rate, ...(cfg.symbols ? ['--symbols', cfg.symbols] : [])];
       children.push(run('producer', args, env));
     }
-    const codes = await Promise.all(children.map((c) => new Promise<number>((r) => c.once('exit', (code) => r(code ?? 1)))));
+    const codes = await Promise.all(
+      children.map((c) => new Promise<number>((r) => c.once('exit', (code) => r(code ?? 1)))),
+    );
     const failed = codes.some((c) => c !== 0);
     if (!stopping && failed) log.error('a pipeline process exited unexpectedly; stopping');
     return failed && !stopping ? 1 : 0;

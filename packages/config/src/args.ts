@@ -8,7 +8,10 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
-export function parseArgs(argv: readonly string[], booleanFlags: ReadonlySet<string> = new Set()): ParsedArgs {
+export function parseArgs(
+  argv: readonly string[],
+  booleanFlags: ReadonlySet<string> = new Set(),
+): ParsedArgs {
   const flags = new Map<string, string | boolean>();
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {

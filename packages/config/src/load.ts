@@ -78,7 +78,10 @@ export function loadConfig<S extends ConfigSpec>(
 }
 
 function describeSources(field: ConfigField): string {
-  const parts = [field.env ? `environment variable ${field.env}` : '', field.flag ? `flag --${field.flag}` : ''];
+  const parts = [
+    field.env ? `environment variable ${field.env}` : '',
+    field.flag ? `flag --${field.flag}` : '',
+  ];
   return parts.filter(Boolean).join(' / ') || 'setting';
 }
 

@@ -3,7 +3,12 @@ import { ConfigError, fields, helpText, loadConfig, parseArgs } from '../src/ind
 
 const spec = {
   brokers: { env: 'KAFKA_BROKERS', flag: 'brokers', schema: fields.brokers('localhost:9092'), help: 'Kafka' },
-  redisUrl: { env: 'REDIS_URL', flag: 'redis-url', schema: fields.url('redis://localhost:6379', ['redis:']), help: 'Redis' },
+  redisUrl: {
+    env: 'REDIS_URL',
+    flag: 'redis-url',
+    schema: fields.url('redis://localhost:6379', ['redis:']),
+    help: 'Redis',
+  },
   rate: { flag: 'rate', schema: fields.integer(10, 1), help: 'rate' },
   lateness: { env: 'LATENESS', schema: fields.durationMs(1000), help: 'lateness' },
   noProducer: { flag: 'no-producer', boolean: true, schema: fields.boolean(false), help: 'skip' },
@@ -35,7 +40,10 @@ describe('loadConfig', () => {
 
   it('names every bad variable and flag in one error', () => {
     try {
-      loadConfig(spec, ['--rate', 'fast', '--bogus', '1', '--mode', 'z'], { REDIS_URL: 'http://x', LATENESS: 'soon' });
+      loadConfig(spec, ['--rate', 'fast', '--bogus', '1', '--mode', 'z'], {
+        REDIS_URL: 'http://x',
+        LATENESS: 'soon',
+      });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);

@@ -19,7 +19,9 @@ export interface PartitionLag {
 }
 
 async function withAdmin<T>(brokers: string, fn: (admin: KafkaJS.Admin) => Promise<T>): Promise<T> {
-  const kafka = new RdKafka.KafkaJS.Kafka({ kafkaJS: { brokers: brokers.split(','), logLevel: RdKafka.KafkaJS.logLevel.NOTHING } });
+  const kafka = new RdKafka.KafkaJS.Kafka({
+    kafkaJS: { brokers: brokers.split(','), logLevel: RdKafka.KafkaJS.logLevel.NOTHING },
+  });
   const admin = kafka.admin();
   try {
     await admin.connect();
@@ -66,7 +68,11 @@ export async function ensureTopics(brokers: string, specs: TopicSpec[]): Promise
  * A partition without a committed offset counts its whole log (log end minus log start) as lag,
  * as KEDA's Kafka scaler does by default.
  */
-export async function consumerGroupLag(brokers: string, groupId: string, topic: string): Promise<PartitionLag[]> {
+export async function consumerGroupLag(
+  brokers: string,
+  groupId: string,
+  topic: string,
+): Promise<PartitionLag[]> {
   return withAdmin(brokers, async (admin) => {
     const [ends, committed] = await Promise.all([
       admin.fetchTopicOffsets(topic),

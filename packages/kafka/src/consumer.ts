@@ -93,7 +93,9 @@ export class BatchConsumer {
     onRebalance = (err, assignment) => self.#onRebalance(err, assignment);
     consumer.on('event.error', (err) => opts.onError?.(new Error(`kafka consumer: ${errorMessage(err)}`)));
     await new Promise<void>((resolve, reject) => {
-      consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(new Error(`kafka consumer: ${errorMessage(err)}`)) : resolve()));
+      consumer.connect({ timeout: 30_000 }, (err) =>
+        err ? reject(new Error(`kafka consumer: ${errorMessage(err)}`)) : resolve(),
+      );
     });
     consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
     consumer.subscribe(opts.topics);
@@ -158,7 +160,8 @@ export class BatchConsumer {
     try {
       if (err.code === ERR.ASSIGN_PARTITIONS) {
         this.#consumer.incrementalAssign(assignment);
-        for (const tp of assignment) this.#assigned.set(key(tp), { topic: tp.topic, partition: tp.partition });
+        for (const tp of assignment)
+          this.#assigned.set(key(tp), { topic: tp.topic, partition: tp.partition });
         this.#opts.onAssign?.(assignment);
       } else if (err.code === ERR.REVOKE_PARTITIONS) {
         const lost = this.#consumer.assignmentLost();

@@ -14,6 +14,7 @@ export const ERR = {
 
 /** librdkafka log noise (e.g. connection refused while a broker restarts) is surfaced as warnings. */
 export function errorMessage(err: unknown): string {
-  if (err && typeof err === 'object' && 'message' in err) return String((err as { message: unknown }).message);
+  if (err && typeof err === 'object' && 'message' in err)
+    return String((err as { message: unknown }).message);
   return String(err);
 }

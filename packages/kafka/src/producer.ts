@@ -75,7 +75,9 @@ export class KafkaProducer {
     producer.on('delivery-report', (err, report) => self.#onDelivery(err, report.opaque as InFlight));
     producer.on('event.error', (err) => opts.onError?.(new Error(`kafka producer: ${errorMessage(err)}`)));
     await new Promise<void>((resolve, reject) => {
-      producer.connect({ timeout: 30_000 }, (err) => (err ? reject(new Error(`kafka producer: ${errorMessage(err)}`)) : resolve()));
+      producer.connect({ timeout: 30_000 }, (err) =>
+        err ? reject(new Error(`kafka producer: ${errorMessage(err)}`)) : resolve(),
+      );
     });
     // Delivery reports are polled on librdkafka's background thread: no JS timer on the hot path.
     producer.setPollInBackground(true);
@@ -116,7 +118,8 @@ export class KafkaProducer {
         }
       };
       // Outputs are small next to the window; bypass it rather than deadlock a full window.
-      for (const record of records) this.#produce({ record, enqueuedAt: performance.now(), attempt: 0, cb: done });
+      for (const record of records)
+        this.#produce({ record, enqueuedAt: performance.now(), attempt: 0, cb: done });
     });
   }
 
@@ -175,7 +178,11 @@ export class KafkaProducer {
     }
     this.#inFlight--;
     const latencyUs = (performance.now() - item.enqueuedAt) * 1000;
-    item.cb?.(err ? new Error(`delivery to ${item.record.topic} failed: ${errorMessage(err)}`) : null, item.record, latencyUs);
+    item.cb?.(
+      err ? new Error(`delivery to ${item.record.topic} failed: ${errorMessage(err)}`) : null,
+      item.record,
+      latencyUs,
+    );
     if (this.#waiters.length > 0 && this.#inFlight < this.#window) {
       const waiters = this.#waiters;
       this.#waiters = [];

@@ -26,7 +26,12 @@ describe('kafka adapter on a real broker', () => {
     expect(acked).toBe(1000);
     await producer.close();
 
-    const consumer = await BatchConsumer.connect({ brokers, groupId: group, clientId: 'test', topics: [topic] });
+    const consumer = await BatchConsumer.connect({
+      brokers,
+      groupId: group,
+      clientId: 'test',
+      topics: [topic],
+    });
     const seen = new Set<string>();
     const next = new Map<string, number>();
     while (seen.size < 1000) {

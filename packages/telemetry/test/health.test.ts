@@ -4,7 +4,12 @@ import { startHealthServer } from '../src/index.ts';
 describe('health server', () => {
   it('answers liveness, readiness and metrics', async () => {
     let ready = false;
-    const s = await startHealthServer({ port: 0, host: '127.0.0.1', ready: () => ready, metrics: () => 'x_total 1\n' });
+    const s = await startHealthServer({
+      port: 0,
+      host: '127.0.0.1',
+      ready: () => ready,
+      metrics: () => 'x_total 1\n',
+    });
     const get = (p: string) => fetch(`http://127.0.0.1:${s.port}${p}`);
     expect((await get('/healthz')).status).toBe(200);
     expect((await get('/readyz')).status).toBe(503);

@@ -1,4 +1,11 @@
-import { alertsChannel, alertToJson, LATEST_FIELDS, latestKey, type PriceAlert, type Trade } from '@tickflow/contracts';
+import {
+  alertsChannel,
+  alertToJson,
+  LATEST_FIELDS,
+  latestKey,
+  type PriceAlert,
+  type Trade,
+} from '@tickflow/contracts';
 import { createClient } from 'redis';
 
 /**

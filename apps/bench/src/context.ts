@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { ensureTopics } from '@tickflow/kafka';
+import type { Stack } from '@tickflow/stack';
+import pg from 'pg';
+import { BenchChild, type JsonLine } from './child.ts';
+import { type ProcSample, sampleProcess } from './procstat.ts';
+
+export interface BenchPlan {
+  quick: boolean;
+  warmupS: number;
+  steadyS: number;
+  rates: number[];
+  kafkaRecords: number;
+  partitions: number;
+  soakMinutes: number;
+  /** Extra node flags for the aggregator, e.g. --cpu-prof. */
+  aggregatorNodeArgs: string[];
+}
+
+export interface RunEnv {
+  env: Record<string, string>;
+  topic: string;
+}
+
+/** Shared services plus helpers to give every scenario fresh topics, consumer group and database. */
+export class BenchContext {
+  readonly stack: Stack;
+  readonly plan: BenchPlan;
+  readonly log: (msg: string) => void;
+
+  constructor(stack: Stack, plan: BenchPlan, log: (msg: string) => void) {
+    this.stack = stack;
+    this.plan = plan;
+    this.log = log;
+  }
+
+  get brokers(): string {
+    return this.stack.kafka?.brokers as string;
+  }
+
+  async freshRun(label: string): Promise<RunEnv> {
+    const id = `${label}-${randomUUID().slice(0, 6)}`;
+    const topics = {
+      raw: `bench-raw-${id}`,
+      bars: `bench-bars-${id}`,
+      alerts: `bench-alerts-${id}`,
+      dlq: `bench-dlq-${id}`,
+    };
+    await ensureTopics(this.brokers, [
+      { topic: topics.raw, partitions: this.plan.partitions },
+      { topic: topics.bars, partitions: this.plan.partitions },
+      { topic: topics.alerts, partitions: 1 },
+      { topic: topics.dlq, partitions: 1 },
+    ]);
+    const db = `bench_${id.replaceAll('-', '_')}`;
+    const admin = new pg.Client({ connectionString: this.stack.database.url });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${db}`);
+    await admin.end();
+    const url = new URL(this.stack.database.url);
+    url.pathname = `/${db}`;
+    return {
+      topic: topics.raw,
+      env: {
+        KAFKA_BROKERS: this.brokers,
+        REDIS_URL: this.stack.redis?.url as string,
+        DATABASE_URL: url.toString(),
+        TOPIC_RAW: topics.raw,
+        TOPIC_BARS: topics.bars,
+        TOPIC_ALERTS: topics.alerts,
+        TOPIC_DLQ: topics.dlq,
+        KAFKA_GROUP_ID: `bench-${id}`,
+        REDIS_PREFIX: `bench:${id}:`,
+        CREATE_TOPICS: 'false',
+      },
+    };
+  }
+
+  start(name: string, args: string[], run: RunEnv, t0: number, nodeArgs: string[] = []): BenchChild {
+    return new BenchChild(name, args, run.env, t0, nodeArgs);
+  }
+
+  /** Samples of the long-running services and the given children, for CPU and memory figures. */
+  sampleAll(children: BenchChild[]): Record<string, ProcSample | undefined> {
+    const out: Record<string, ProcSample | undefined> = {};
+    for (const c of children) out[c.name] = sampleProcess(c.pid);
+    if (this.stack.kafka) out.kafka = sampleProcess(this.stack.kafka.pid);
+    if (this.stack.postgres) out.postgres = sampleProcess(this.stack.postgres.pid, true);
+    if (this.stack.redis) out.redis = sampleProcess(this.stack.redis.pid);
+    return out;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Waits until the aggregator's latest stats line reports no lag and `stored` reached `target`. */
+export async function waitDrained(agg: BenchChild, target: number, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const last = agg.ofKind('stats').at(-1) as (JsonLine & { stored?: number; lag?: number }) | undefined;
+    if (last && (last.stored ?? 0) >= target && (last.lag ?? 1) === 0) return true;
+    if (agg.child.exitCode !== null) return false;
+    await sleep(200);
+  }
+  return false;
+}

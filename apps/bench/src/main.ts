@@ -1,0 +1,108 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError } from '@tickflow/config';
+import { startStack } from '@tickflow/stack';
+import { type BenchConfig, benchHelp, loadBenchConfig } from './config.ts';
+import { BenchContext, type BenchPlan } from './context.ts';
+import { machineFacts } from './machine.ts';
+import { renderMarkdown } from './markdown.ts';
+import { type BenchResult, benchResultSchema, type ScenarioResult } from './result.ts';
+import { fixedRate } from './scenarios/fixed-rate.ts';
+import { kafkaLimit } from './scenarios/kafka-limit.ts';
+import { soak } from './scenarios/soak.ts';
+import { maxThroughput, scaleOut } from './scenarios/throughput.ts';
+import { evaluateTargets } from './targets.ts';
+
+export function planFor(cfg: BenchConfig): BenchPlan {
+  return {
+    quick: cfg.quick,
+    warmupS: cfg.warmupS || (cfg.quick ? 3 : 10),
+    steadyS: cfg.steadyS || (cfg.quick ? 8 : 60),
+    rates: cfg.rates ?? (cfg.quick ? [5000, 20000] : [5000, 20000, 50000]),
+    kafkaRecords: cfg.quick ? 300_000 : 5_000_000,
+    partitions: cfg.partitions,
+    soakMinutes: cfg.soakMinutes,
+    aggregatorNodeArgs: cfg.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resolve('bench/profiles')}`] : [],
+  };
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${benchHelp}\n`);
+    return 0;
+  }
+  let cfg: BenchConfig;
+  try {
+    cfg = loadBenchConfig(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`tickflow bench: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const plan = planFor(cfg);
+  const log = (m: string) => process.stdout.write(`${m}\n`);
+  const startedAt = new Date().toISOString();
+  log('provisioning the local stack (Kafka, Redis, PostgreSQL)...');
+  const stack = await startStack({
+    database: cfg.database,
+    kafka: true,
+    redis: true,
+    kafkaOptions: { heap: '1g' },
+  });
+  const scenarios: ScenarioResult[] = [];
+  try {
+    const ctx = new BenchContext(stack, plan, log);
+    let maxRate = 0;
+    if (cfg.scenarios.includes('max') || cfg.scenarios.includes('kafka') || cfg.scenarios.includes('scale')) {
+      const max = await maxThroughput(ctx);
+      scenarios.push(max);
+      maxRate = max.name === 'max-throughput' ? max.storedPerSec : 0;
+    }
+    if (cfg.scenarios.includes('latency'))
+      for (const rate of plan.rates) scenarios.push(await fixedRate(ctx, rate));
+    if (cfg.scenarios.includes('kafka')) scenarios.push(await kafkaLimit(ctx, maxRate));
+    if (cfg.scenarios.includes('scale')) scenarios.push(await scaleOut(ctx, maxRate));
+    if (plan.soakMinutes > 0) scenarios.push(await soak(ctx, plan.soakMinutes));
+  } finally {
+    await stack.stop();
+  }
+  const result: BenchResult = benchResultSchema.parse({
+    schema: 'tickflow.bench/v1',
+    startedAt,
+    command: ['tickflow', 'bench', ...argv].join(' '),
+    quick: cfg.quick,
+    machine: machineFacts({
+      kafka: stack.kafka?.version ?? 'unknown',
+      postgres: stack.database.version,
+      redis: stack.redis?.version ?? 'unknown',
+    }),
+    scenarios,
+    targets: evaluateTargets(scenarios),
+  });
+  const files = writeResults(result, cfg.out);
+  const md = renderMarkdown(result);
+  log(`\n${md}`);
+  log(`results: ${files.join(', ')}`);
+  return 0;
+}
+
+/** `latest` (or `quick`) files to commit, plus a timestamped copy kept out of git. */
+export function writeResults(result: BenchResult, dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const base = result.quick ? 'quick' : 'latest';
+  const stamp = result.startedAt.replaceAll(':', '').replace(/\..*/, '');
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  const md = renderMarkdown(result);
+  const files = [
+    join(dir, `${base}.json`),
+    join(dir, `${base}.md`),
+    join(dir, `history/${base}-${stamp}.json`),
+  ];
+  mkdirSync(join(dir, 'history'), { recursive: true });
+  writeFileSync(files[0] as string, json);
+  writeFileSync(files[1] as string, md);
+  writeFileSync(files[2] as string, json);
+  return files;
+}

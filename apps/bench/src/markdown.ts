@@ -1,0 +1,99 @@
+import type { BenchResult, Latency } from './result.ts';
+
+const n = (v: number, digits = 0) =>
+  v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const ms = (v: number) => n(v, 2);
+const lat = (l: Latency) => `${ms(l.p50)} / ${ms(l.p90)} / ${ms(l.p99)} / ${ms(l.p999)} / ${ms(l.max)}`;
+
+/** The human-readable results table committed next to the JSON. */
+export function renderMarkdown(r: BenchResult): string {
+  const out: string[] = [];
+  out.push(`# Tickflow benchmark${r.quick ? ' (quick)' : ''}`, '');
+  out.push(`Command: \`${r.command}\`  `, `Started: ${r.startedAt}  `);
+  const m = r.machine;
+  out.push(
+    `Machine: ${m.cpu}, ${m.cores} cores, ${n(m.memoryGiB, 1)} GiB; ${m.os}; Node ${m.node}, Kafka ${m.kafka}, PostgreSQL ${m.postgres}, Redis ${m.redis}. ` +
+      'Broker, Redis, PostgreSQL, producer and aggregator all run on this one machine.',
+    '',
+  );
+  out.push('## Targets', '', '| target | measured | met |', '|---|---|---|');
+  for (const t of r.targets)
+    out.push(`| ${t.target} | ${t.value} | ${t.met === null ? '–' : t.met ? 'yes' : 'no'} |`);
+  out.push('');
+  for (const s of r.scenarios) {
+    switch (s.name) {
+      case 'max-throughput':
+        out.push('## Max throughput (producer at --rate max, one aggregator, all sinks on)', '');
+        out.push(
+          `Sustained end-to-end (rows stored per second over a ${n(s.steadySeconds)} s steady window): **${n(s.storedPerSec)} msg/s** (produced ${n(s.producedPerSec)} msg/s).`,
+          '',
+        );
+        out.push('| process | CPU (cores) | peak RSS (MiB) |', '|---|---|---|');
+        for (const [name, p] of Object.entries(s.processes))
+          out.push(`| ${name} | ${n(p.cpuCores, 2)} | ${n(p.peakRssMiB)} |`);
+        out.push('');
+        break;
+      case 'fixed-rate':
+        out.push(`## Latency at ${n(s.requestedPerSec)} msg/s`, '');
+        out.push(
+          `Produced ${n(s.producedPerSec)} msg/s, stored ${n(s.storedPerSec)} msg/s. Milliseconds, p50 / p90 / p99 / p99.9 / max (mean):`,
+          '',
+        );
+        out.push('| stage | latency |', '|---|---|');
+        out.push(
+          `| **end-to-end** (ingest -> durably in Redis and PostgreSQL) | **${lat(s.endToEnd)}** (${ms(s.endToEnd.mean)}) |`,
+        );
+        out.push(
+          `| producer -> broker ack | ${lat(s.split.producerToBroker)} (${ms(s.split.producerToBroker.mean)}) |`,
+        );
+        out.push(
+          `| ingest -> polled by the aggregator | ${lat(s.split.brokerToAggregator)} (${ms(s.split.brokerToAggregator.mean)}) |`,
+        );
+        out.push(
+          `| decode + core, per batch | ${lat(s.split.processing)} (${ms(s.split.processing.mean)}) |`,
+        );
+        out.push(
+          `| sink writes, per batch | ${lat(s.split.sinkWrite)} (${ms(s.split.sinkWrite.mean)}) |`,
+          '',
+        );
+        break;
+      case 'kafka-limit':
+        out.push("## Kafka's own limit on this machine", '');
+        out.push(
+          `${n(s.records)} records of ${s.recordBytes} bytes, ${s.partitions} partitions, same broker:`,
+          '',
+        );
+        out.push('| tool | msg/s |', '|---|---|');
+        out.push(`| kafka-producer-perf-test | ${n(s.producerPerfPerSec)} |`);
+        out.push(`| kafka-consumer-perf-test | ${n(s.consumerPerfPerSec)} |`);
+        out.push(`| Tickflow end-to-end (max throughput) | ${n(s.tickflowPerSec)} |`);
+        out.push(
+          `| Tickflow / raw consume | ${s.tickflowShareOfConsume === null ? '–' : `${n(s.tickflowShareOfConsume * 100, 1)} %`} |`,
+          '',
+        );
+        break;
+      case 'scale-out':
+        out.push('## Scale-out (same consumer group, max rate)', '');
+        out.push('| aggregators | stored msg/s |', '|---|---|');
+        out.push(`| 1 | ${n(s.oneAggregatorPerSec)} |`, `| 2 | ${n(s.twoAggregatorsPerSec)} |`);
+        out.push(
+          '',
+          `Speed-up: ${s.speedup === null ? '–' : `${n(s.speedup, 2)}x`} (on 2 cores this shows how much the pipeline, not the machine, limits).`,
+          '',
+        );
+        break;
+      case 'soak':
+        out.push(`## Soak at ${n(s.requestedPerSec)} msg/s for ${n(s.minutes)} min`, '');
+        out.push(
+          `Aggregator RSS growth after the first minute: ${n(s.rssGrowthAfterFirstMinute * 100, 1)} %.`,
+          '',
+        );
+        out.push('| t (s) | RSS (MiB) | p99 (ms) | stored msg/s |', '|---|---|---|---|');
+        for (const p of s.samples)
+          out.push(`| ${n(p.t)} | ${n(p.rssMiB)} | ${ms(p.p99Ms)} | ${n(p.storedPerSec)} |`);
+        out.push('');
+        break;
+    }
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+/** Latency summary in milliseconds, as the apps' HDR histograms report it. */
+export const latencySchema = z.object({
+  count: z.number().int().nonnegative(),
+  mean: z.number().nonnegative(),
+  p50: z.number().nonnegative(),
+  p90: z.number().nonnegative(),
+  p99: z.number().nonnegative(),
+  p999: z.number().nonnegative(),
+  max: z.number().nonnegative(),
+});
+export type Latency = z.infer<typeof latencySchema>;
+
+const processUse = z.object({ cpuCores: z.number().nonnegative(), peakRssMiB: z.number().nonnegative() });
+
+export const maxThroughputSchema = z.object({
+  name: z.literal('max-throughput'),
+  steadySeconds: z.number().positive(),
+  storedPerSec: z.number().nonnegative(),
+  producedPerSec: z.number().nonnegative(),
+  endToEnd: latencySchema,
+  processes: z.record(z.string(), processUse),
+});
+
+export const fixedRateSchema = z.object({
+  name: z.literal('fixed-rate'),
+  requestedPerSec: z.number().positive(),
+  producedPerSec: z.number().nonnegative(),
+  storedPerSec: z.number().nonnegative(),
+  endToEnd: latencySchema,
+  split: z.object({
+    producerToBroker: latencySchema,
+    brokerToAggregator: latencySchema,
+    processing: latencySchema,
+    sinkWrite: latencySchema,
+  }),
+});
+
+export const kafkaLimitSchema = z.object({
+  name: z.literal('kafka-limit'),
+  records: z.number().int().positive(),
+  recordBytes: z.number().int().positive(),
+  partitions: z.number().int().positive(),
+  producerPerfPerSec: z.number().nonnegative(),
+  consumerPerfPerSec: z.number().nonnegative(),
+  tickflowPerSec: z.number().nonnegative(),
+  tickflowShareOfConsume: z.number().nonnegative().nullable(),
+});
+
+export const scaleOutSchema = z.object({
+  name: z.literal('scale-out'),
+  oneAggregatorPerSec: z.number().nonnegative(),
+  twoAggregatorsPerSec: z.number().nonnegative(),
+  speedup: z.number().nonnegative().nullable(),
+});
+
+export const soakSchema = z.object({
+  name: z.literal('soak'),
+  requestedPerSec: z.number().positive(),
+  minutes: z.number().positive(),
+  samples: z.array(
+    z.object({ t: z.number(), rssMiB: z.number(), p99Ms: z.number(), storedPerSec: z.number() }),
+  ),
+  rssGrowthAfterFirstMinute: z.number(),
+});
+
+export const scenarioSchema = z.discriminatedUnion('name', [
+  maxThroughputSchema,
+  fixedRateSchema,
+  kafkaLimitSchema,
+  scaleOutSchema,
+  soakSchema,
+]);
+export type ScenarioResult = z.infer<typeof scenarioSchema>;
+
+export const benchResultSchema = z.object({
+  schema: z.literal('tickflow.bench/v1'),
+  startedAt: z.string(),
+  command: z.string(),
+  quick: z.boolean(),
+  machine: z.object({
+    cpu: z.string(),
+    cores: z.number().int().positive(),
+    memoryGiB: z.number().positive(),
+    node: z.string(),
+    kafka: z.string(),
+    postgres: z.string(),
+    redis: z.string(),
+    os: z.string(),
+  }),
+  scenarios: z.array(scenarioSchema),
+  targets: z.array(z.object({ target: z.string(), value: z.string(), met: z.boolean().nullable() })),
+});
+export type BenchResult = z.infer<typeof benchResultSchema>;

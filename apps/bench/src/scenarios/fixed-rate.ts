@@ -1,0 +1,65 @@
+import type { JsonLine } from '../child.ts';
+import { type BenchContext, waitDrained } from '../context.ts';
+import type { Latency, ScenarioResult } from '../result.ts';
+import { type RateSample, sustainedRate } from '../stats.ts';
+import { waitForLine } from './throughput.ts';
+
+const EMPTY: Latency = { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+
+/**
+ * The producer at a fixed rate; latency percentiles come from the aggregator's HDR histograms over
+ * the run after the warm-up (--latency-warmup), split by stage.
+ */
+export async function fixedRate(ctx: BenchContext, rate: number): Promise<ScenarioResult> {
+  const { warmupS, steadyS } = ctx.plan;
+  ctx.log(`latency at ${rate} msg/s for ${steadyS} s (+${warmupS} s warm-up)`);
+  const run = await ctx.freshRun(`rate${rate}`);
+  const t0 = performance.now();
+  const agg = ctx.start(
+    'aggregator',
+    ['aggregate', '--latency-warmup', `${warmupS}s`],
+    run,
+    t0,
+    ctx.plan.aggregatorNodeArgs,
+  );
+  await waitForLine(agg, 'partitions assigned', 60_000);
+  const producer = ctx.start(
+    'producer',
+    ['produce', '--rate', String(rate), '--duration', `${warmupS + steadyS}s`],
+    run,
+    t0,
+  );
+  const from = (performance.now() - t0) / 1000 + warmupS;
+  await producer.exited;
+  const to = (performance.now() - t0) / 1000;
+  const summary = producer.ofKind('summary')[0] as
+    | (JsonLine & { acked: number; elapsedMs: number; delivery: Latency })
+    | undefined;
+  const acked = summary?.acked ?? 0;
+  const drained = await waitDrained(agg, acked, 120_000);
+  if (!drained) ctx.log(`  warning: the aggregator did not drain ${acked} messages in time`);
+  await agg.stop();
+  const samples: RateSample[] = agg
+    .ofKind('stats')
+    .map((s) => ({ t: s.t, rate: (s as JsonLine & { rate: number }).rate }));
+  const agSum = agg.ofKind('summary')[0] as
+    | (JsonLine & { e2e: Latency; toConsumer: Latency; processing: Latency; sinkWrite: Latency })
+    | undefined;
+  const result: ScenarioResult = {
+    name: 'fixed-rate',
+    requestedPerSec: rate,
+    producedPerSec: summary ? acked / (summary.elapsedMs / 1000) : 0,
+    storedPerSec: sustainedRate(samples, from, to, 1),
+    endToEnd: agSum?.e2e ?? EMPTY,
+    split: {
+      producerToBroker: summary?.delivery ?? EMPTY,
+      brokerToAggregator: agSum?.toConsumer ?? EMPTY,
+      processing: agSum?.processing ?? EMPTY,
+      sinkWrite: agSum?.sinkWrite ?? EMPTY,
+    },
+  };
+  ctx.log(
+    `  e2e p50 ${result.endToEnd.p50.toFixed(2)} ms, p99 ${result.endToEnd.p99.toFixed(2)} ms, mean ${result.endToEnd.mean.toFixed(2)} ms`,
+  );
+  return result;
+}

@@ -1,0 +1,31 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../../test/support/cli.ts';
+import { benchResultSchema } from '../src/result.ts';
+
+describe('tickflow bench --quick', () => {
+  it('provisions its own stack, runs every scenario and writes a valid JSON result and a Markdown table', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'tickflow-bench-'));
+    const run = await runCli(['bench', '--quick', '--out', out], {});
+    expect(run.code, run.output).toBe(0);
+    const result = benchResultSchema.parse(JSON.parse(readFileSync(join(out, 'quick.json'), 'utf8')));
+    expect(result.quick).toBe(true);
+    expect(result.scenarios.map((s) => s.name)).toEqual([
+      'max-throughput',
+      'fixed-rate',
+      'fixed-rate',
+      'kafka-limit',
+      'scale-out',
+    ]);
+    for (const s of result.scenarios) {
+      if (s.name === 'max-throughput') expect(s.storedPerSec).toBeGreaterThan(0);
+      if (s.name === 'fixed-rate') expect(s.endToEnd.count).toBeGreaterThan(0);
+      if (s.name === 'kafka-limit') expect(s.consumerPerfPerSec).toBeGreaterThan(0);
+    }
+    const md = readFileSync(join(out, 'quick.md'), 'utf8');
+    expect(md).toContain('Command: `tickflow bench --quick');
+    expect(md).toContain('## Targets');
+  });
+});

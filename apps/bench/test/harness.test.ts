@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { renderMarkdown } from '../src/markdown.ts';
+import { type BenchResult, benchResultSchema, type ScenarioResult } from '../src/result.ts';
+import { parseConsumerPerf, parseProducerPerf } from '../src/scenarios/kafka-limit.ts';
+import { cpuShare, growth, mean, percentile, ratio, sustainedRate, window } from '../src/stats.ts';
+import { evaluateTargets } from '../src/targets.ts';
+
+const lat = (p99: number, mean = p99 / 2) => ({
+  count: 100,
+  mean,
+  p50: p99 / 3,
+  p90: p99 / 2,
+  p99,
+  p999: p99 * 1.5,
+  max: p99 * 2,
+});
+
+describe('harness maths', () => {
+  it('computes nearest-rank percentiles', () => {
+    const v = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(v, 50)).toBe(50);
+    expect(percentile(v, 99)).toBe(99);
+    expect(percentile(v, 100)).toBe(100);
+    expect(percentile(v, 0)).toBe(1);
+    expect(percentile([], 50)).toBe(0);
+    expect(() => percentile(v, 101)).toThrow(RangeError);
+    expect(percentile([5, 1, 3], 50)).toBe(3);
+  });
+
+  it('averages the sustained rate over the steady window only', () => {
+    // 1 s samples: warm-up at 10/s, steady at 100/s, a tail at 0.
+    const samples = [
+      ...Array.from({ length: 5 }, (_, i) => ({ t: i + 1, rate: 10 })),
+      ...Array.from({ length: 10 }, (_, i) => ({ t: i + 6, rate: 100 })),
+      { t: 16, rate: 0 },
+    ];
+    expect(sustainedRate(samples, 5, 15, 1)).toBe(100);
+    expect(sustainedRate([], 0, 10, 1)).toBe(0);
+    expect(window(samples, 5, 7).map((s) => s.t)).toEqual([5, 6]);
+  });
+
+  it('derives CPU share, growth, ratio and mean', () => {
+    expect(cpuShare(10, 25, 10)).toBe(1.5);
+    expect(cpuShare(10, 5, 10)).toBe(0);
+    expect(growth(100, 108)).toBeCloseTo(0.08);
+    expect(ratio(1, 0)).toBeNull();
+    expect(mean([1, 2, 3])).toBe(2);
+  });
+
+  it("parses Kafka's perf tools", () => {
+    expect(
+      parseProducerPerf(
+        '300000 records sent, 98425.196850 records/sec (6.01 MB/sec), 152.27 ms avg latency, 373.00 ms max latency.',
+      ),
+    ).toBeCloseTo(98425.19685);
+    const consumer = [
+      'start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec',
+      '2026-11-22 07:00:00:000, 2026-11-22 07:00:03:000, 18.3105, 6.1035, 300000, 100000.0000, 1000, 2000, 9.1553, 150000.0000',
+    ].join('\n');
+    expect(parseConsumerPerf(consumer)).toBe(150000);
+    expect(() => parseConsumerPerf('nothing')).toThrow(/unexpected/);
+  });
+});
+
+describe('result schema and report', () => {
+  const scenarios: ScenarioResult[] = [
+    {
+      name: 'max-throughput',
+      steadySeconds: 60,
+      storedPerSec: 61000,
+      producedPerSec: 70000,
+      endToEnd: lat(40),
+      processes: { aggregator: { cpuCores: 0.9, peakRssMiB: 180 } },
+    },
+    {
+      name: 'fixed-rate',
+      requestedPerSec: 20000,
+      producedPerSec: 19990,
+      storedPerSec: 19990,
+      endToEnd: lat(8, 4),
+      split: {
+        producerToBroker: lat(3),
+        brokerToAggregator: lat(5),
+        processing: lat(0.5),
+        sinkWrite: lat(2),
+      },
+    },
+    {
+      name: 'kafka-limit',
+      records: 1000,
+      recordBytes: 64,
+      partitions: 6,
+      producerPerfPerSec: 300000,
+      consumerPerfPerSec: 100000,
+      tickflowPerSec: 61000,
+      tickflowShareOfConsume: 0.61,
+    },
+    { name: 'scale-out', oneAggregatorPerSec: 61000, twoAggregatorsPerSec: 70000, speedup: 70000 / 61000 },
+  ];
+  const result: BenchResult = {
+    schema: 'tickflow.bench/v1',
+    startedAt: '2026-11-22T07:00:00.000Z',
+    command: 'tickflow bench',
+    quick: false,
+    machine: {
+      cpu: 'x',
+      cores: 2,
+      memoryGiB: 24,
+      node: '24.21.0',
+      kafka: '4.1.1',
+      postgres: '15.18',
+      redis: '7.0.15',
+      os: 'Linux',
+    },
+    scenarios,
+    targets: evaluateTargets(scenarios),
+  };
+
+  it('evaluates the targets against the measurements', () => {
+    const met = Object.fromEntries(result.targets.map((t) => [t.target.split(':')[0], t.met]));
+    expect(result.targets.map((t) => t.met)).toEqual([true, true, true, true, null]);
+    expect(met.soak).toBeNull();
+  });
+
+  it('validates and renders a result', () => {
+    expect(benchResultSchema.parse(result)).toEqual(result);
+    expect(() => benchResultSchema.parse({ ...result, scenarios: [{ name: 'max-throughput' }] })).toThrow();
+    const md = renderMarkdown(result);
+    expect(md).toContain('Command: `tickflow bench`');
+    expect(md).toContain('**61,000 msg/s**');
+    expect(md).toContain('| Tickflow / raw consume | 61.0 % |');
+  });
+});
