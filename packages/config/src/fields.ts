@@ -43,8 +43,13 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3
 
 /** Durations like `500ms`, `1s`, `2m`, `1h`; a bare number means milliseconds. Result in ms. */
 export function durationMs(def: number, min = 0) {
-  return optionalDurationMs(min).transform((v) => v ?? def);
+  return optionalDurationMs(min)
+    .transform((v) => v ?? def)
+    .describe(DURATION);
 }
+
+/** Marks duration schemas so generated docs show `5s` rather than `5000`. */
+export const DURATION = 'duration-ms';
 
 /** A duration that may stay unset (undefined). */
 export function optionalDurationMs(min = 0) {
