@@ -71,8 +71,12 @@ export async function startAggregator(
     alertWindowUs: Math.round(cfg.alertWindowMs * 1000),
     alertThresholdPct: cfg.alertThresholdPct,
   });
-  // Aborted only when the drain deadline passes: sink retries then give up instead of blocking exit.
+  // Aborted when the drain deadline after a shutdown signal passes: sink retries then give up
+  // (uncommitted messages are redelivered later) instead of blocking the exit forever.
   const hardStop = new AbortController();
+  const onStop = () => setTimeout(() => hardStop.abort(), cfg.shutdownTimeoutMs).unref();
+  if (signal.aborted) onStop();
+  else signal.addEventListener('abort', onStop, { once: true });
   const pipeline = new BatchPipeline(core, sinks, {
     maxMessageBytes: cfg.maxMessageBytes,
     signal: hardStop.signal,
@@ -141,7 +145,6 @@ export async function startAggregator(
         commit(await work);
       }
     } finally {
-      const deadline = setTimeout(() => hardStop.abort(), cfg.shutdownTimeoutMs);
       try {
         await inFlight.catch(() => undefined);
         await commits;
@@ -150,7 +153,6 @@ export async function startAggregator(
         await redis.close();
         await pool.end();
       } finally {
-        clearTimeout(deadline);
         clearInterval(stats);
         await health?.close();
         log.info(

@@ -1,0 +1,48 @@
+export { ALERT_COLUMNS, AlertWriter, INSERT_ALERTS_SQL } from './alerts-writer.ts';
+export { type ChunkLimits, planChunks } from './chunking.ts';
+export {
+  appliedMigrations,
+  chooseMode,
+  DEFAULT_REFRESH,
+  MIGRATION_LOCK_KEY,
+  MIGRATIONS,
+  type MigrateOptions,
+  type MigrateResult,
+  type Migration,
+  MigrationError,
+  migrate,
+  resolvePolicyOptions,
+} from './migrations.ts';
+export type { PolicyOptions, RefreshPolicy } from './policies.ts';
+export {
+  checkDatabaseUrl,
+  createPool,
+  DatabaseConnectionError,
+  type PoolOptions,
+  redactUrl,
+} from './pool.ts';
+export {
+  type AlertsQuery,
+  type BarsQuery,
+  barsOneMinute,
+  countTrades,
+  latestAlerts,
+  refreshBars,
+  type TradeCountQuery,
+} from './queries.ts';
+export type { Queryable } from './queryable.ts';
+export { type SchemaMode, TRADE_ORDER } from './schema.ts';
+export { inspectServer, type ServerInfo } from './server.ts';
+export { assertMicros, microsToIso, microsToTimestamptzSql, timestamptzToMicrosSql } from './time.ts';
+export {
+  createTradeWriter,
+  INSERT_TRADES_SQL,
+  PGLITE_WRITE_LIMITS,
+  POSTGRES_WRITE_LIMITS,
+  type TradeWriter,
+  type TradeWriterOptions,
+  type TradeWriteStrategy,
+  UnnestTradeWriter,
+  writerOptionsFor,
+} from './trades-writer.ts';
+export type { AlertDirection, BarRow, PriceAlert, Trade } from './types.ts';

@@ -1,0 +1,81 @@
+// Idempotent bulk insert as one statement per chunk:
+//   INSERT INTO t (cols) SELECT ... FROM unnest($1::type[], ...) AS u(...) ON CONFLICT DO NOTHING
+// One parameter per column whatever the row count, so the statement text (and its prepared plan) is the
+// same for every chunk, and each chunk is one round trip committed on its own.
+import { type ChunkLimits, planChunks } from './chunking.ts';
+import { arrayLiteral, utf8Length } from './pg-array.ts';
+import type { Queryable } from './queryable.ts';
+
+export interface UnnestColumn<T> {
+  /** Target column. */
+  column: string;
+  /** Element type of the array parameter. */
+  type: 'int8' | 'text' | 'float8';
+  /** The row's value as an already-escaped array element (see pg-array.ts). */
+  element(row: T): string;
+  /** SQL turning the unnested value `v` into the column's type (default: `v` itself). */
+  select?: (v: string) => string;
+}
+
+/** Bytes reserved per statement for the SQL text, message headers and array braces. */
+export const STATEMENT_OVERHEAD_BYTES = 2048;
+
+export function buildUnnestInsert<T>(table: string, columns: readonly UnnestColumn<T>[]): string {
+  const names = columns.map((c) => c.column).join(', ');
+  const selects = columns.map((c, i) => (c.select ? c.select(`u.c${i}`) : `u.c${i}`)).join(', ');
+  const params = columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');
+  const aliases = columns.map((_, i) => `c${i}`).join(', ');
+  return `INSERT INTO ${table} (${names}) SELECT ${selects} FROM unnest(${params}) AS u(${aliases}) ON CONFLICT DO NOTHING`;
+}
+
+export interface EncodedRows {
+  /** Per column, the encoded element of every row. */
+  elements: string[][];
+  /** Encoded size of every row across all columns, separators included. */
+  rowBytes: number[];
+}
+
+export function encodeRows<T>(rows: readonly T[], columns: readonly UnnestColumn<T>[]): EncodedRows {
+  const elements: string[][] = columns.map(() => new Array<string>(rows.length));
+  const rowBytes = new Array<number>(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as T;
+    let bytes = 0;
+    for (let c = 0; c < columns.length; c++) {
+      const e = (columns[c] as UnnestColumn<T>).element(row);
+      (elements[c] as string[])[r] = e;
+      bytes += utf8Length(e) + 1; // + the comma
+    }
+    rowBytes[r] = bytes;
+  }
+  return { elements, rowBytes };
+}
+
+/**
+ * Inserts `rows` chunk by chunk (each chunk an autocommitted statement, so durable when this resolves);
+ * returns how many rows were new. A failure leaves earlier chunks committed, which is harmless: the caller
+ * retries the whole batch and ON CONFLICT DO NOTHING skips what is already there.
+ */
+export async function insertUnnest<T>(
+  db: Queryable,
+  statementName: string,
+  sql: string,
+  rows: readonly T[],
+  columns: readonly UnnestColumn<T>[],
+  limits: ChunkLimits,
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const { elements, rowBytes } = encodeRows(rows, columns);
+  const maxBytes = Number.isFinite(limits.maxBytes)
+    ? Math.max(1, limits.maxBytes - STATEMENT_OVERHEAD_BYTES)
+    : limits.maxBytes;
+  let inserted = 0;
+  for (const [start, end] of planChunks(rowBytes, { maxRows: limits.maxRows, maxBytes })) {
+    const values = elements.map((col) =>
+      arrayLiteral(start === 0 && end === col.length ? col : col.slice(start, end)),
+    );
+    const res = await db.query({ name: statementName, text: sql, values });
+    inserted += res.rowCount ?? 0;
+  }
+  return inserted;
+}
