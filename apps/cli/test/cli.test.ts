@@ -9,14 +9,18 @@ const run = (args: string[], env: Record<string, string> = {}) =>
 describe('tickflow CLI', () => {
   it('lists the contract subcommands', () => {
     const out = execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
-    for (const c of ['produce', 'aggregate', 'operator', 'dashboard', 'migrate', 'up', 'bench']) expect(out).toContain(c);
+    for (const c of ['produce', 'aggregate', 'operator', 'dashboard', 'migrate', 'up', 'bench'])
+      expect(out).toContain(c);
   });
 
-  it.each(['produce', 'aggregate', 'migrate', 'up', 'bench', 'operator', 'dashboard'])('%s --help exits 0', (cmd) => {
-    const r = run([cmd, '--help']);
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout.length).toBeGreaterThan(0);
-  });
+  it.each(['produce', 'aggregate', 'migrate', 'up', 'bench', 'operator', 'dashboard'])(
+    '%s --help exits 0',
+    (cmd) => {
+      const r = run([cmd, '--help']);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.length).toBeGreaterThan(0);
+    },
+  );
 
   it('rejects bad configuration with a message naming the variable, before connecting to anything', () => {
     const r = run(['aggregate'], { KAFKA_BROKERS: 'not a broker list', REDIS_URL: 'http://x' });

@@ -1,7 +1,10 @@
 import { encodeTrade, type Trade, validateTrade } from '@tickflow/contracts';
 import { ensureTopics, KafkaProducer } from '@tickflow/kafka';
 import { formatCount, formatMs, LatencyHistogram, type Logger, RateMeter } from '@tickflow/telemetry';
-import type { ProducerConfig } from './config.ts';
+import { isLiveSource, type ProducerConfig } from './config.ts';
+import { openLiveFeed } from './feeds/from-config.ts';
+import type { LiveFeed } from './feeds/live-feed.ts';
+import { type FeedStatsSnapshot, formatFeedStats, snapshotFeedStats } from './feeds/stats.ts';
 import { Pacer, rateReport } from './sources/pacer.ts';
 import { createReplayStats, readReplayFile } from './sources/replay.ts';
 import { SyntheticSource } from './sources/synthetic.ts';
@@ -15,6 +18,8 @@ export interface ProducerStats {
   elapsedMs: number;
   requestedRate: number;
   achievedRate: number;
+  /** Live sources only: connection, duplicate, malformed, dropped and skew figures of the feed. */
+  feed?: FeedStatsSnapshot;
 }
 
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
@@ -29,9 +34,10 @@ export async function runProducer(
   signal: AbortSignal,
   log: Logger,
 ): Promise<ProducerStats> {
-  if (cfg.source === 'binance' || cfg.source === 'finnhub') {
-    throw new Error(
-      `--source ${cfg.source} (live WebSocket feed) is not available in this version; replay a recording with --source replay --format ${cfg.source}`,
+  const live = isLiveSource(cfg.source);
+  if (live && cfg.rate !== undefined) {
+    log.warn(
+      `--rate does not apply to --source ${cfg.source}: a live feed is forwarded at the market's pace`,
     );
   }
   if (cfg.createTopics) await ensureTopics(cfg.brokers, [{ topic: cfg.topic, partitions: cfg.partitions }]);
@@ -77,7 +83,9 @@ export async function runProducer(
     if (!producer.trySend(record, onDelivery)) await producer.send(record, onDelivery);
   };
 
-  const requested = cfg.rate ?? (cfg.source === 'replay' ? Number.POSITIVE_INFINITY : 1000);
+  const requested = live
+    ? Number.POSITIVE_INFINITY
+    : (cfg.rate ?? (cfg.source === 'replay' ? Number.POSITIVE_INFINITY : 1000));
   const started = performance.now();
   const deadline = cfg.durationMs !== undefined ? started + cfg.durationMs : Number.POSITIVE_INFINITY;
   const limit = cfg.count > 0 ? cfg.count : Number.POSITIVE_INFINITY;
@@ -86,6 +94,7 @@ export async function runProducer(
   const sentRate = new RateMeter();
   let lastSent = 0;
   let malformedLines = 0;
+  let feed: LiveFeed | undefined;
 
   const stats = setInterval(() => {
     sentRate.add(producer.stats.sent - lastSent);
@@ -96,6 +105,7 @@ export async function runProducer(
       `sent ${formatCount(sentRate.take())}/s (avg ${formatCount(report.achievedPerSec)}/s of ${Number.isFinite(requested) ? formatCount(requested) : 'max'})  ` +
         `acked ${producer.stats.acked}  errors ${errors}  in-flight ${producer.inFlight}  delivery p50 ${formatMs(d.p50)} p99 ${formatMs(d.p99)}`,
     );
+    if (feed) log.info(`${formatFeedStats(feed.stats)}  buffered ${feed.buffered}`);
   }, cfg.statsIntervalMs);
   stats.unref();
 
@@ -111,6 +121,23 @@ export async function runProducer(
         for (let i = 0; i < due && !stopped(); i++) await send(source.next(nowUs()));
         // Let delivery reports and timers run between bursts.
         await new Promise((r) => setImmediate(r));
+      }
+    } else if (live) {
+      // --duration and shutdown signals close the feed, which ends the loop even when no trade arrives.
+      const stop =
+        cfg.durationMs !== undefined
+          ? AbortSignal.any([signal, AbortSignal.timeout(cfg.durationMs)])
+          : signal;
+      feed = await openLiveFeed(cfg, log, stop);
+      const feedStats = feed.stats;
+      try {
+        for await (const trade of feed) {
+          await send(trade);
+          feedStats.feedToIngestDelay.recordUs(trade.ingestTimeUs - trade.eventTimeUs);
+          if (stopped()) break;
+        }
+      } finally {
+        await feed.close();
       }
     } else {
       const counts = createReplayStats();
@@ -139,6 +166,7 @@ export async function runProducer(
     elapsedMs,
     requestedRate: requested,
     achievedRate: report.achievedPerSec,
+    ...(feed ? { feed: snapshotFeedStats(feed.stats) } : {}),
   };
   log.info(
     `done: ${result.acked} acked of ${result.sent} sent in ${(elapsedMs / 1000).toFixed(1)}s ` +
@@ -147,9 +175,23 @@ export async function runProducer(
     undefined,
     { kind: 'summary', ...result, requestedRate: Number.isFinite(requested) ? requested : null, delivery: d },
   );
+  if (feed) log.info(feedSummary(feed, cfg.record));
   return result;
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The end-of-run line of a live feed: what arrived, what was suppressed or lost, how the connection fared. */
+function feedSummary(feed: LiveFeed, record: string | undefined): string {
+  const f = feed.stats;
+  const d = f.feedToIngestDelay.summary();
+  return (
+    `feed ${f.source}: ${f.messages} messages, ${f.trades} trades, ${f.forwarded} forwarded, ${f.duplicates} duplicates, ` +
+    `${f.malformed} malformed, ${f.dropped} dropped, ${f.outOfOrder} out of order; ${f.connects} connects, ` +
+    `${f.reconnects} reconnects, ${f.idleTimeouts} idle timeouts, ${f.rotations} rotations; ` +
+    `skew ${f.skewMs === null ? '-' : formatMs(f.skewMs)}; feed->ingest p50 ${formatMs(d.p50)} p99 ${formatMs(d.p99)}` +
+    (record ? `; recorded ${f.recorded} frames to ${record}` : '')
+  );
 }
