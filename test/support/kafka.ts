@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BatchConsumer, type ConsumedMessage } from '@tickflow/kafka';
 
-/** Reads a topic from the beginning until `count` messages arrived (or the timeout passes). */
+/** Reads a topic from the beginning until `count` messages arrived or the timeout passes (pass Infinity to read all within it). */
 export async function readTopic(
   brokers: string,
   topic: string,

@@ -54,7 +54,7 @@ export async function startAggregator(
     deadLetters: cfg.dlqTopic,
   });
   const sinks: Sinks = {
-    storeTrades: (t) => trades.write(t),
+    storeTrades: (t, fresh) => trades.write(t, { fresh }),
     storeAlerts: (a) => alertsDb.write(a),
     writeLatest: (l) => redis.writeLatest(l),
     publishAlerts: (a) => redis.publishAlerts(a),

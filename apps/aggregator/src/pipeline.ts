@@ -1,13 +1,15 @@
 import type { Bar, PriceAlert, Trade } from '@tickflow/contracts';
 import type { ConsumedMessage, PartitionOffset } from '@tickflow/kafka';
+import { tradeKey } from '@tickflow/storage';
 import { LatencyHistogram } from '@tickflow/telemetry';
-import { type ClassifiedBatch, classifyBatch, type DeadLetter } from './classify.ts';
+import { classifyBatch, type DeadLetter } from './classify.ts';
 import { coalesceLatest, type MarketAggregator } from './core/index.ts';
 import { retryUntilDone } from './retry.ts';
 
 /** Everything a batch is written to. Each method resolves only once its store has durably taken the data. */
 export interface Sinks {
-  storeTrades(trades: readonly Trade[]): Promise<unknown>;
+  /** Adds the `tradeKey` of every trade it newly stored to `fresh` (already stored ones are skipped). */
+  storeTrades(trades: readonly Trade[], fresh: Set<string>): Promise<unknown>;
   storeAlerts(alerts: readonly PriceAlert[]): Promise<unknown>;
   writeLatest(latest: Iterable<Trade>): Promise<unknown>;
   publishAlerts(alerts: readonly PriceAlert[]): Promise<unknown>;
@@ -86,22 +88,43 @@ export class BatchPipeline {
   async process(messages: readonly ConsumedMessage[]): Promise<PartitionOffset[]> {
     const polledAt = this.#now();
     const batch = classifyBatch(messages, this.#opts.maxMessageBytes, this.#partitionOf);
+    const latest = [...coalesceLatest(batch.trades).values()];
+    const sinksStart = this.#now();
+
+    // Durable state first: trades, latest prices, dead letters.
+    const fresh = new Set<string>();
+    const s = this.#sinks;
+    await this.#writeAll([
+      ['postgres trades', batch.trades.length > 0 ? () => s.storeTrades(batch.trades, fresh) : undefined],
+      ['redis latest', latest.length > 0 ? () => s.writeLatest(latest) : undefined],
+      [
+        'kafka dead letters',
+        batch.deadLetters.length > 0 ? () => s.writeDeadLetters(batch.deadLetters) : undefined,
+      ],
+    ]);
+    const storedAt = this.#now();
+
+    // The core sees each trade once: only those this batch newly stored, so a duplicated or
+    // replayed message never counts twice in a bar (the same set the database holds).
     for (const t of batch.trades) {
+      if (!fresh.delete(tradeKey(t.source, t.symbol, t.tradeId))) continue;
       if (this.#core.add(t, polledAt).late) this.stats.lateTrades++;
     }
     const out = this.#core.drain(polledAt);
-    const latest = coalesceLatest(batch.trades);
-    const sinksStart = this.#now();
+    const coreDone = this.#now();
+    await this.#writeAll([
+      ['kafka bars', out.bars.length > 0 ? () => s.writeBars(out.bars) : undefined],
+      ['postgres alerts', out.alerts.length > 0 ? () => s.storeAlerts(out.alerts) : undefined],
+      ['kafka alerts', out.alerts.length > 0 ? () => s.writeAlerts(out.alerts) : undefined],
+      ['redis alerts', out.alerts.length > 0 ? () => s.publishAlerts(out.alerts) : undefined],
+    ]);
 
-    await this.#writeAll(batch, out.bars, out.alerts, latest.values());
-
-    const storedAt = this.#now();
     for (const t of batch.trades) {
       this.latency.endToEnd.recordUs(storedAt - t.ingestTimeUs);
       this.latency.toConsumer.recordUs(polledAt - t.ingestTimeUs);
     }
     if (messages.length > 0) {
-      this.latency.processing.recordUs(sinksStart - polledAt);
+      this.latency.processing.recordUs(sinksStart - polledAt + (coreDone - storedAt));
       this.latency.sinkWrite.recordUs(storedAt - sinksStart);
       this.stats.batches++;
     }
@@ -125,36 +148,20 @@ export class BatchPipeline {
     return symbols.length;
   }
 
-  async #writeAll(
-    batch: ClassifiedBatch,
-    bars: Bar[],
-    alerts: PriceAlert[],
-    latest: Iterable<Trade>,
-  ): Promise<void> {
-    const s = this.#sinks;
-    const tasks: Array<[string, () => Promise<unknown>]> = [];
-    if (batch.trades.length > 0) tasks.push(['postgres trades', () => s.storeTrades(batch.trades)]);
-    const latestList = [...latest];
-    if (latestList.length > 0) tasks.push(['redis latest', () => s.writeLatest(latestList)]);
-    if (batch.deadLetters.length > 0)
-      tasks.push(['kafka dead letters', () => s.writeDeadLetters(batch.deadLetters)]);
-    if (bars.length > 0) tasks.push(['kafka bars', () => s.writeBars(bars)]);
-    if (alerts.length > 0) {
-      tasks.push(['postgres alerts', () => s.storeAlerts(alerts)]);
-      tasks.push(['kafka alerts', () => s.writeAlerts(alerts)]);
-      tasks.push(['redis alerts', () => s.publishAlerts(alerts)]);
-    }
-    // Sinks run concurrently and each retries on its own, so one outage does not re-run the others.
+  /** Sinks run concurrently and each retries on its own, so one outage does not re-run the others. */
+  async #writeAll(tasks: Array<[string, (() => Promise<unknown>) | undefined]>): Promise<void> {
     await Promise.all(
       tasks.map(([name, fn]) =>
-        retryUntilDone(fn, {
-          signal: this.#opts.signal,
-          onRetry: (attempt, err, delay) => {
-            this.stats.sinkRetries++;
-            this.failingSinks.add(name);
-            this.#opts.onSinkRetry?.(name, attempt, err, delay);
-          },
-        }).then(() => this.failingSinks.delete(name)),
+        fn
+          ? retryUntilDone(fn, {
+              signal: this.#opts.signal,
+              onRetry: (attempt, err, delay) => {
+                this.stats.sinkRetries++;
+                this.failingSinks.add(name);
+                this.#opts.onSinkRetry?.(name, attempt, err, delay);
+              },
+            }).then(() => this.failingSinks.delete(name))
+          : undefined,
       ),
     );
   }

@@ -36,12 +36,15 @@ export { inspectServer, type ServerInfo } from './server.ts';
 export { assertMicros, microsToIso, microsToTimestamptzSql, timestamptzToMicrosSql } from './time.ts';
 export {
   createTradeWriter,
+  INSERT_TRADES_RETURNING_SQL,
   INSERT_TRADES_SQL,
   PGLITE_WRITE_LIMITS,
   POSTGRES_WRITE_LIMITS,
+  type TradeWriteOptions,
   type TradeWriter,
   type TradeWriterOptions,
   type TradeWriteStrategy,
+  tradeKey,
   UnnestTradeWriter,
   writerOptionsFor,
 } from './trades-writer.ts';

@@ -7,9 +7,22 @@ import { microsToTimestamptzSql } from './time.ts';
 import type { Trade } from './types.ts';
 import { buildUnnestInsert, insertUnnest, type UnnestColumn } from './unnest-insert.ts';
 
+export interface TradeWriteOptions {
+  /**
+   * Receives the key (`tradeKey`) of every trade this call newly inserted, chunk by chunk as each
+   * commits, so a caller that retries a partly failed write still learns about the chunks that made it.
+   */
+  fresh?: Set<string>;
+}
+
 export interface TradeWriter {
   /** Resolves once every trade is committed; `inserted` excludes trades that were already stored. */
-  write(trades: readonly Trade[]): Promise<{ inserted: number }>;
+  write(trades: readonly Trade[], options?: TradeWriteOptions): Promise<{ inserted: number }>;
+}
+
+/** The identity of a stored trade, (source, symbol, trade_id), as one string. */
+export function tradeKey(source: string, symbol: string, tradeId: string): string {
+  return `${source}\u0000${symbol}\u0000${tradeId}`;
 }
 
 export type TradeWriteStrategy = 'unnest';
@@ -58,6 +71,7 @@ export const TRADE_COLUMNS: readonly UnnestColumn<Trade>[] = [
 ];
 
 export const INSERT_TRADES_SQL = buildUnnestInsert('trades', TRADE_COLUMNS);
+export const INSERT_TRADES_RETURNING_SQL = `${INSERT_TRADES_SQL} RETURNING source, symbol, trade_id`;
 
 /** Bulk insert through unnest'ed array parameters; one round trip per chunk. */
 export class UnnestTradeWriter implements TradeWriter {
@@ -72,16 +86,30 @@ export class UnnestTradeWriter implements TradeWriter {
     };
   }
 
-  async write(trades: readonly Trade[]): Promise<{ inserted: number }> {
+  async write(trades: readonly Trade[], options: TradeWriteOptions = {}): Promise<{ inserted: number }> {
     trades.forEach(checkTrade);
-    const inserted = await insertUnnest(
-      this.#db,
-      'tickflow_insert_trades',
-      INSERT_TRADES_SQL,
-      trades,
-      TRADE_COLUMNS,
-      this.#limits,
-    );
+    const fresh = options.fresh;
+    const inserted = fresh
+      ? await insertUnnest(
+          this.#db,
+          'tickflow_insert_trades_returning',
+          INSERT_TRADES_RETURNING_SQL,
+          trades,
+          TRADE_COLUMNS,
+          this.#limits,
+          (rows) => {
+            for (const r of rows)
+              fresh.add(tradeKey(r.source as string, r.symbol as string, r.trade_id as string));
+          },
+        )
+      : await insertUnnest(
+          this.#db,
+          'tickflow_insert_trades',
+          INSERT_TRADES_SQL,
+          trades,
+          TRADE_COLUMNS,
+          this.#limits,
+        );
     return { inserted };
   }
 }

@@ -63,6 +63,8 @@ export async function insertUnnest<T>(
   rows: readonly T[],
   columns: readonly UnnestColumn<T>[],
   limits: ChunkLimits,
+  /** With a RETURNING statement: receives each committed chunk's returned rows. */
+  onReturned?: (rows: readonly Record<string, unknown>[]) => void,
 ): Promise<number> {
   if (rows.length === 0) return 0;
   const { elements, rowBytes } = encodeRows(rows, columns);
@@ -76,6 +78,7 @@ export async function insertUnnest<T>(
     );
     const res = await db.query({ name: statementName, text: sql, values });
     inserted += res.rowCount ?? 0;
+    onReturned?.(res.rows);
   }
   return inserted;
 }

@@ -1,0 +1,168 @@
+import { type Bar, DLQ_HEADERS, encodeTrade, type PriceAlert, type Trade } from '@tickflow/contracts';
+import type { ConsumedMessage } from '@tickflow/kafka';
+import { tradeKey } from '@tickflow/storage';
+import { describe, expect, it } from 'vitest';
+import type { DeadLetter } from '../src/classify.ts';
+import { MarketAggregator } from '../src/core/index.ts';
+import { BatchPipeline, type Sinks } from '../src/pipeline.ts';
+import { deadLetterRecord } from '../src/sinks/kafka-outputs.ts';
+
+/** In-memory stores with the sinks' contract: idempotent trades, per-call failure injection. */
+class MemorySinks implements Sinks {
+  readonly trades = new Map<string, Trade>();
+  readonly latest = new Map<string, Trade>();
+  readonly bars: Bar[] = [];
+  readonly alerts: PriceAlert[] = [];
+  readonly deadLetters: DeadLetter[] = [];
+  failTradesTimes = 0;
+  readonly calls: string[] = [];
+
+  async storeTrades(trades: readonly Trade[], fresh: Set<string>) {
+    this.calls.push('trades');
+    // Commits the first half, then fails: a partly applied write, as a chunked INSERT can leave.
+    const half = Math.ceil(trades.length / 2);
+    for (const [i, t] of trades.entries()) {
+      if (this.failTradesTimes > 0 && i === half) {
+        this.failTradesTimes--;
+        throw new Error('connection reset');
+      }
+      const k = tradeKey(t.source, t.symbol, t.tradeId);
+      if (!this.trades.has(k)) {
+        this.trades.set(k, t);
+        fresh.add(k);
+      }
+    }
+  }
+  async storeAlerts(a: readonly PriceAlert[]) {
+    this.alerts.push(...a);
+  }
+  async writeLatest(latest: Iterable<Trade>) {
+    this.calls.push('latest');
+    for (const t of latest) {
+      const cur = this.latest.get(t.symbol);
+      if (!cur || cur.eventTimeUs <= t.eventTimeUs) this.latest.set(t.symbol, t);
+    }
+  }
+  async publishAlerts() {}
+  async writeBars(b: readonly Bar[]) {
+    this.calls.push('bars');
+    this.bars.push(...b);
+  }
+  async writeAlerts() {}
+  async writeDeadLetters(d: readonly DeadLetter[]) {
+    this.deadLetters.push(...d);
+  }
+}
+
+const T0 = 1_767_623_400_000_000; // 2026-01-05T14:30:00Z in µs
+const trade = (i: number, over: Partial<Trade> = {}): Trade => ({
+  symbol: 'AAPL',
+  price: 100 + i,
+  size: 1,
+  eventTimeUs: T0 + i * 100_000,
+  ingestTimeUs: T0 + i * 100_000,
+  source: 'replay',
+  tradeId: String(i),
+  ...over,
+});
+let offset = 0;
+const msg = (value: Buffer | null, partition = 0): ConsumedMessage => ({
+  topic: 'raw',
+  partition,
+  offset: offset++,
+  key: Buffer.from('k'),
+  value,
+  headers: [{ traceparent: '00-abc' }],
+  timestamp: 0,
+});
+const enc = (t: Trade) => Buffer.from(encodeTrade(t));
+
+function pipeline(sinks: Sinks, nowUs: () => number) {
+  const core = new MarketAggregator({
+    intervals: [{ name: '1s', lengthUs: 1_000_000 }],
+    allowedLatenessUs: 0,
+    alertWindowUs: 60_000_000,
+    alertThresholdPct: 0.5,
+  });
+  return new BatchPipeline(core, sinks, { maxMessageBytes: 4096, nowUs, onSinkRetry: () => undefined });
+}
+
+describe('BatchPipeline', () => {
+  it('routes bad messages to dead letters and commits past every message of the batch', async () => {
+    const sinks = new MemorySinks();
+    const p = pipeline(sinks, () => T0 + 10_000_000);
+    const offsets = await p.process([
+      msg(enc(trade(1))),
+      msg(Buffer.from([0xff, 0xff, 0xff])),
+      msg(enc(trade(2, { price: Number.NaN }))),
+      msg(enc(trade(3)), 1),
+    ]);
+    expect(sinks.trades.size).toBe(2);
+    expect(sinks.deadLetters.map((d) => d.reason)).toEqual(['malformed-protobuf', 'invalid-price']);
+    expect(offsets.sort((a, b) => a.partition - b.partition)).toEqual([
+      { topic: 'raw', partition: 0, offset: offset - 1 },
+      { topic: 'raw', partition: 1, offset },
+    ]);
+    expect(p.stats).toMatchObject({ consumed: 4, stored: 2, deadLetters: 2 });
+  });
+
+  it('builds dead-letter records with the original bytes and the contract headers', () => {
+    const m = msg(Buffer.from('garbage'));
+    const r = deadLetterRecord({ message: m, reason: 'malformed-protobuf', error: 'bad' }, 'dlq');
+    expect(r.value.toString()).toBe('garbage');
+    expect(r.key?.toString()).toBe('k');
+    const h = Object.assign({}, ...(r.headers ?? []));
+    expect(h).toMatchObject({
+      traceparent: '00-abc',
+      [DLQ_HEADERS.reason]: 'malformed-protobuf',
+      [DLQ_HEADERS.sourceTopic]: 'raw',
+      [DLQ_HEADERS.sourcePartition]: '0',
+      [DLQ_HEADERS.sourceOffset]: String(m.offset),
+      [DLQ_HEADERS.error]: 'bad',
+    });
+  });
+
+  it('feeds the core only trades the store newly took, so duplicates never count twice in a bar', async () => {
+    const sinks = new MemorySinks();
+    let now = T0;
+    const p = pipeline(sinks, () => now);
+    const first = [0, 1, 2, 3].map((i) => trade(i));
+    await p.process(first.map((t) => msg(enc(t))));
+    // The same trades again (a replay) plus one more, then time moves on so the window closes.
+    now = T0 + 100_000;
+    await p.process([...first, trade(4)].map((t) => msg(enc(t))));
+    now = T0 + 10_000_000;
+    await p.process([msg(enc(trade(30)))]);
+    const bar = sinks.bars.find((b) => b.startUs === T0);
+    expect(bar?.tradeCount).toBe(5);
+    expect(bar?.volume).toBe(5);
+  });
+
+  it('retries a failed sink until it succeeds, keeping what a partial attempt stored', async () => {
+    const sinks = new MemorySinks();
+    sinks.failTradesTimes = 2;
+    let now = T0;
+    const p = pipeline(sinks, () => now);
+    const batch = [0, 1, 2, 3, 4, 5].map((i) => trade(i));
+    await p.process(batch.map((t) => msg(enc(t))));
+    expect(sinks.trades.size).toBe(6);
+    expect(p.stats.sinkRetries).toBe(2);
+    expect(p.failingSinks.size).toBe(0);
+    now = T0 + 10_000_000;
+    await p.process([msg(enc(trade(50)))]);
+    // The trades committed by the failed attempts still reached the core.
+    expect(sinks.bars.find((b) => b.startUs === T0)?.tradeCount).toBe(6);
+  });
+
+  it('writes durable state before outputs, and the latest price never moves backwards', async () => {
+    const sinks = new MemorySinks();
+    let now = T0;
+    const p = pipeline(sinks, () => now);
+    await p.process([msg(enc(trade(5))), msg(enc(trade(3)))]);
+    await p.process([msg(enc(trade(1)))]);
+    now = T0 + 10_000_000;
+    await p.process([]);
+    expect(sinks.latest.get('AAPL')?.tradeId).toBe('5');
+    expect(sinks.calls.indexOf('trades')).toBeLessThan(sinks.calls.indexOf('bars'));
+  });
+});
