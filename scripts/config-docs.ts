@@ -7,8 +7,16 @@ import { type ConfigSpec, fields } from '@tickflow/config';
 
 export async function renderConfigDocs(): Promise<string> {
   const sections: Array<[string, string, ConfigSpec]> = [
-    ['tickflow produce', 'apps/producer/src/config.ts', (await import('@tickflow/producer')).producerConfigSpec],
-    ['tickflow aggregate', 'apps/aggregator/src/config.ts', (await import('@tickflow/aggregator')).aggregatorConfigSpec],
+    [
+      'tickflow produce',
+      'apps/producer/src/config.ts',
+      (await import('@tickflow/producer')).producerConfigSpec,
+    ],
+    [
+      'tickflow aggregate',
+      'apps/aggregator/src/config.ts',
+      (await import('@tickflow/aggregator')).aggregatorConfigSpec,
+    ],
     ['tickflow bench', 'apps/bench/src/config.ts', (await import('@tickflow/bench/config')).benchConfigSpec],
   ];
   const out = [
@@ -20,10 +28,19 @@ export async function renderConfigDocs(): Promise<string> {
     '',
   ];
   for (const [title, file, spec] of sections) {
-    out.push(`## \`${title}\``, '', `Schema: \`${file}\``, '', '| flag | environment | default | meaning |', '|---|---|---|---|');
+    out.push(
+      `## \`${title}\``,
+      '',
+      `Schema: \`${file}\``,
+      '',
+      '| flag | environment | default | meaning |',
+      '|---|---|---|---|',
+    );
     for (const field of Object.values(spec)) {
       const parsed = field.schema.safeParse(undefined);
-      const def = parsed.success ? formatDefault(parsed.data, field.schema.description === fields.DURATION) : '(required)';
+      const def = parsed.success
+        ? formatDefault(parsed.data, field.schema.description === fields.DURATION)
+        : '(required)';
       const flag = field.flag ? `\`--${field.flag}\`` : '';
       const env = field.env ? `\`${field.env}\`` : '';
       out.push(`| ${flag} | ${env} | ${def} | ${field.help.replaceAll('|', '\\|')} |`);
@@ -37,7 +54,8 @@ function formatDefault(v: unknown, duration: boolean): string {
   if (v === undefined) return '–';
   if (duration && typeof v === 'number') return `\`${v % 1000 === 0 ? `${v / 1000}s` : `${v}ms`}\``;
   if (Array.isArray(v)) return `\`${v.join(',')}\``;
-  if (typeof v === 'string' && /^tickflow-(producer|aggregator)-\d+$/.test(v)) return `\`${v.replace(/\d+$/, '<pid>')}\``;
+  if (typeof v === 'string' && /^tickflow-(producer|aggregator)-\d+$/.test(v))
+    return `\`${v.replace(/\d+$/, '<pid>')}\``;
   return `\`${String(v)}\``;
 }
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, fields, helpText, loadConfig } from '@tickflow/config';
 import { DEFAULT_TOPICS } from '@tickflow/contracts';
 import { ensureTopics } from '@tickflow/kafka';
-import { startStack } from '@tickflow/stack';
+import { freePort, isPortFree, LOOPBACK, startStack } from '@tickflow/stack';
 import { createPool, migrate } from '@tickflow/storage';
 import { createLogger } from '@tickflow/telemetry';
 
@@ -36,14 +36,26 @@ const spec = {
     schema: fields.optionalString(),
     help: 'comma-separated symbols (default: the producer default set)',
   },
+  dashboardPort: {
+    flag: 'dashboard-port',
+    schema: fields.integer(8080, 0, 65535),
+    help: 'port of the web dashboard on 127.0.0.1 (default 8080, another free port when taken; 0: any)',
+  },
+  noDashboard: {
+    flag: 'no-dashboard',
+    boolean: true,
+    schema: fields.boolean(false),
+    help: 'do not start the web dashboard',
+  },
 };
 
 export const upHelp = `Usage: tickflow up [flags]
 
 Runs the whole pipeline on this machine: provisions what is missing (cached in
 ~/.cache/tickflow), starts Apache Kafka (KRaft), Redis and a database on free loopback ports,
-creates the topics, migrates the schema, then runs the producer and the aggregator(s) and shows
-their live status until Ctrl-C, when it stops everything it started.
+creates the topics, migrates the schema, then runs the producer, the aggregator(s) and the web
+dashboard (its URL is printed; default http://127.0.0.1:8080/) and shows their live status until
+Ctrl-C, when it stops everything it started.
 
 Flags:
 ${helpText(spec)}`;
@@ -66,15 +78,31 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw err;
   }
   const log = createLogger('up');
-  const children: ChildProcess[] = [];
-  let stopping = false;
+  const producers: ChildProcess[] = [];
+  const aggregators: ChildProcess[] = [];
+  const dashboards: ChildProcess[] = [];
+  let stopping: Promise<void> | undefined;
+  // Children run in their own process groups, so a terminal's Ctrl-C reaches only `up`, which then
+  // stops them in order: producers first (they flush), then aggregators (they drain and commit).
   const stopChildren = () => {
-    stopping = true;
-    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    stopping ??= (async () => {
+      await Promise.all([...producers, ...dashboards].map(terminate));
+      await Promise.all(aggregators.map(terminate));
+    })();
+    return stopping;
   };
-  // Ctrl-C reaches the children directly (same process group); SIGTERM to `up` is forwarded.
-  process.on('SIGINT', stopChildren);
-  process.on('SIGTERM', stopChildren);
+  const onSignal = () => {
+    if (stopping) {
+      log.warn('second signal: killing the pipeline processes');
+      for (const c of [...producers, ...aggregators, ...dashboards])
+        if (c.exitCode === null) c.kill('SIGKILL');
+      return;
+    }
+    log.info('stopping the pipeline: producers flush, aggregators drain and commit');
+    void stopChildren();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   log.info('starting Kafka, Redis and the database (first run downloads and caches them)');
   const stack = await startStack({ database: cfg.database, kafka: true, redis: true });
@@ -95,29 +123,43 @@ export async function main(argv: readonly string[]): Promise<number> {
     const pool = await createPool(stack.database.url, { max: 1 });
     const migrated = await migrate(pool, {});
     await pool.end();
+    // Each aggregator serves /metrics on its own port; the dashboard's health panel reads them.
+    const metricsPorts: number[] = [];
+    for (let i = 0; i < cfg.aggregators; i++) metricsPorts.push(await freePort());
+    const dashboardPort = cfg.noDashboard ? 0 : await chooseDashboardPort(cfg.dashboardPort, log);
+    const dashboardUrl = `http://${LOOPBACK}:${dashboardPort}/`;
     process.stdout.write(
       `\nTickflow is up (schema: ${migrated.mode}). Connection strings for other terminals:\n` +
         `  export KAFKA_BROKERS=${brokers}\n  export REDIS_URL=${env.REDIS_URL}\n  export DATABASE_URL=${env.DATABASE_URL}\n` +
+        (cfg.noDashboard ? '' : `Dashboard: ${dashboardUrl} (API: ${dashboardUrl}openapi.json)\n`) +
         `Press Ctrl-C to stop everything.\n\n`,
     );
     if (stopping) return 0;
     for (let i = 0; i < cfg.aggregators; i++) {
-      children.push(
-        run(`aggregator${cfg.aggregators > 1 ? `-${i + 1}` : ''}`, ['aggregate', '--migrate=false'], env),
+      const name = `aggregator${cfg.aggregators > 1 ? `-${i + 1}` : ''}`;
+      aggregators.push(
+        run(name, ['aggregate', '--migrate=false'], { ...env, METRICS_PORT: String(metricsPorts[i]) }),
       );
     }
     if (!cfg.noProducer) {
       const args = ['produce', '--rate', cfg.rate, ...(cfg.symbols ? ['--symbols', cfg.symbols] : [])];
-      children.push(run('producer', args, env));
+      producers.push(run('producer', args, env));
     }
-    const codes = await Promise.all(
-      children.map((c) => new Promise<number>((r) => c.once('exit', (code) => r(code ?? 1)))),
-    );
-    const failed = codes.some((c) => c !== 0);
-    if (!stopping && failed) log.error('a pipeline process exited unexpectedly; stopping');
-    return failed && !stopping ? 1 : 0;
+    if (!cfg.noDashboard) {
+      const metricsUrls = metricsPorts.map((port) => `http://${LOOPBACK}:${port}/metrics`).join(',');
+      const args = ['dashboard', '--port', String(dashboardPort), '--host', LOOPBACK];
+      dashboards.push(run('dashboard', args, { ...env, METRICS_URLS: metricsUrls }));
+    }
+    const all = [...producers, ...aggregators, ...dashboards];
+    // Runs until a signal stops the children, or one of them dies on its own.
+    const first = await Promise.race(all.map(exitOf));
+    const unexpected = !stopping;
+    if (unexpected) log.error(`a pipeline process exited on its own (code ${first}); stopping the rest`);
+    await stopChildren();
+    const codes = await Promise.all(all.map(exitOf));
+    return unexpected || codes.some((c) => c !== 0) ? 1 : 0;
   } finally {
-    stopChildren();
+    await stopChildren();
     log.info('stopping Kafka, Redis and the database');
     await stack.stop();
   }
@@ -125,7 +167,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /** Runs a tickflow subcommand as its own process (as on Kubernetes), its output prefixed by name. */
 function run(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const prefix = (chunk: Buffer) =>
     chunk
       .toString()
@@ -136,4 +182,23 @@ function run(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess
   child.stdout?.on('data', (c: Buffer) => process.stdout.write(prefix(c)));
   child.stderr?.on('data', (c: Buffer) => process.stdout.write(prefix(c)));
   return child;
+}
+
+/** The requested port when it is free, else (with a warning) any free one; 0 means any. */
+async function chooseDashboardPort(requested: number, log: ReturnType<typeof createLogger>): Promise<number> {
+  if (requested !== 0 && (await isPortFree(requested))) return requested;
+  const port = await freePort();
+  if (requested !== 0) log.warn(`port ${requested} is taken; the dashboard uses ${port} instead`);
+  return port;
+}
+
+function exitOf(c: ChildProcess): Promise<number> {
+  if (c.exitCode !== null) return Promise.resolve(c.exitCode);
+  if (c.signalCode !== null) return Promise.resolve(1);
+  return new Promise((r) => c.once('exit', (code) => r(code ?? 1)));
+}
+
+async function terminate(c: ChildProcess): Promise<void> {
+  if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+  await exitOf(c);
 }

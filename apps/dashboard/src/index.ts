@@ -1,0 +1,10 @@
+export type * from './api-types.ts';
+export { type DashboardHandle, startDashboard } from './app.ts';
+export { type DashboardConfig, dashboardConfigSpec, dashboardHelp, loadDashboardConfig } from './config.ts';
+export { StreamHub, type StreamSink } from './live/hub.ts';
+export { main } from './main.ts';
+export { buildOpenApi } from './openapi.ts';
+export { parseTimeParam } from './params.ts';
+export { parseExposition } from './prom.ts';
+export { buildServer, type ServerDeps, type ServerOptions } from './server.ts';
+export { buildWebBundle, ensureWebBundle, WEB_DIST_DIR } from './web-bundle.ts';
