@@ -1,0 +1,36 @@
+# Entry points for a fresh machine. Every target first runs scripts/bootstrap.sh, which installs
+# what is missing (Debian packages, Node 24, npm dependencies with the Kafka client's offline
+# build, Kafka jars) into ~/.cache/tickflow and prints the environment to use; repeated runs take
+# seconds. Nothing here needs Docker or a cluster.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+BOOTSTRAP := eval "$$(scripts/bootstrap.sh --print-env)"
+
+.PHONY: setup up test test-unit test-integration lint typecheck check generate bench
+
+setup:
+	@scripts/bootstrap.sh
+
+up: ## run the whole pipeline on this machine until Ctrl-C
+	@$(BOOTSTRAP); exec node apps/cli/bin/tickflow.js up $(ARGS)
+
+test: ## lint, typecheck, unit and integration tests against real Kafka, Redis, PostgreSQL, PGlite-TimescaleDB
+	@$(BOOTSTRAP); npm run --silent lint && npm run --silent typecheck && npx vitest run
+
+test-unit:
+	@$(BOOTSTRAP); npx vitest run --project unit
+
+test-integration:
+	@$(BOOTSTRAP); npx vitest run --project integration
+
+lint:
+	@$(BOOTSTRAP); npm run --silent lint
+
+typecheck:
+	@$(BOOTSTRAP); npm run --silent typecheck
+
+generate:
+	@$(BOOTSTRAP); npm run --silent generate -w @tickflow/contracts
+
+bench:
+	@$(BOOTSTRAP); exec node apps/cli/bin/tickflow.js bench $(ARGS)
