@@ -15,7 +15,10 @@ up: ## run the whole pipeline on this machine until Ctrl-C
 	@$(BOOTSTRAP); exec node apps/cli/bin/tickflow.js up $(ARGS)
 
 test: ## lint, typecheck, unit and integration tests against real Kafka, Redis, PostgreSQL, PGlite-TimescaleDB
-	@$(BOOTSTRAP); npm run --silent lint && npm run --silent typecheck && npx vitest run
+	@$(BOOTSTRAP); status=0; rm -f .tickflow/test-results.json; \
+	  { npm run --silent lint && npm run --silent typecheck && \
+	    npx vitest run --reporter=default --reporter=json --outputFile.json=.tickflow/test-results.json; } || status=$$?; \
+	  [ ! -f .tickflow/test-results.json ] || node scripts/test-summary.ts .tickflow/test-results.json; exit $$status
 
 test-unit:
 	@$(BOOTSTRAP); npx vitest run --project unit
