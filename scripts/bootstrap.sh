@@ -192,7 +192,7 @@ if [[ $skip_npm -eq 0 ]]; then
     log "npm ci (builds librdkafka from source: ~2-3 min)"
     npm_started=$SECONDS
     ci_log="$(mktemp)"
-    if ! (cd "$repo_root" && npm ci --no-audit --no-fund 2>&1 | tee "$ci_log" >&2); then
+    if ! (cd "$repo_root" && npm ci --no-audit --no-fund >"$ci_log" 2>&1); then
       # npm 11 rejects a lock that lacks other platforms' optional packages (the committed lock
       # has only linux-x64/arm64 @biomejs/cli-*), although `npm install` accepts it unchanged.
       if grep -q 'package.json and package-lock.json or npm-shrinkwrap.json are in sync' "$ci_log"; then
@@ -202,10 +202,12 @@ if [[ $skip_npm -eq 0 ]]; then
         [[ "$(sha256sum "$repo_root/package-lock.json")" == "$lock_before" ]] ||
           log "WARNING: npm install changed package-lock.json: review and commit it"
       else
+        cat "$ci_log" >&2
         rm -f "$ci_log"
         die "npm ci failed"
       fi
     fi
+    grep -v '^npm warn' "$ci_log" >&2 || true
     rm -f "$ci_log"
     kafka_client_loads || die "@confluentinc/kafka-javascript does not load after npm ci"
     printf '%s\n' "$want" >"$stamp"
