@@ -9,4 +9,6 @@ const r = JSON.parse(readFileSync(file, 'utf8')) as {
   numPendingTests: number;
   numTodoTests: number;
 };
-process.stdout.write(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped\n`);
+process.stdout.write(
+  `vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped\n`,
+);
