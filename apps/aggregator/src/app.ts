@@ -7,12 +7,23 @@ import {
   migrate,
   writerOptionsFor,
 } from '@tickflow/storage';
-import { formatCount, formatMs, type Logger, RateMeter, startHealthServer } from '@tickflow/telemetry';
+import {
+  formatCount,
+  formatMs,
+  type Logger,
+  RateMeter,
+  startHealthServer,
+  startTracing,
+  type Tracing,
+  tracingConfigFromEnv,
+} from '@tickflow/telemetry';
 import type { AggregatorConfig } from './config.ts';
 import { MarketAggregator } from './core/index.ts';
+import { type AggregatorErrorCounters, type AggregatorMetrics, createAggregatorMetrics } from './metrics.ts';
 import { BatchPipeline, type Sinks } from './pipeline.ts';
 import { KafkaOutputs } from './sinks/kafka-outputs.ts';
 import { RedisSink } from './sinks/redis-latest.ts';
+import { KafkaBatchTracer } from './tracing.ts';
 
 export interface AggregatorHandle {
   pipeline: BatchPipeline;
@@ -29,7 +40,14 @@ export async function startAggregator(
   cfg: AggregatorConfig,
   signal: AbortSignal,
   log: Logger,
+  tracing?: Tracing,
 ): Promise<AggregatorHandle> {
+  const traces = tracing ?? (await startTracing(tracingConfigFromEnv({}, 'tickflow-aggregator'), { log }));
+  const errors: AggregatorErrorCounters = { commitFailures: 0, kafkaClientErrors: 0 };
+  const clientError = (e: Error) => {
+    errors.kafkaClientErrors++;
+    log.warn(e.message);
+  };
   const pool = await createPool(cfg.databaseUrl, { max: 8 });
   if (cfg.migrate) {
     const result = await migrate(pool, { timescale: cfg.timescale });
@@ -46,7 +64,7 @@ export async function startAggregator(
     clientId: `${cfg.clientId}-outputs`,
     window: 50_000,
     lingerMs: 1,
-    onError: (e) => log.warn(e.message),
+    onError: clientError,
   });
   const outputs = new KafkaOutputs(producer, {
     bars: cfg.barsTopic,
@@ -77,9 +95,23 @@ export async function startAggregator(
   const onStop = () => setTimeout(() => hardStop.abort(), cfg.shutdownTimeoutMs).unref();
   if (signal.aborted) onStop();
   else signal.addEventListener('abort', onStop, { once: true });
+  // The metrics read the pipeline's state, and the pipeline reports sink writes to them.
+  let metrics: AggregatorMetrics | undefined;
   const pipeline = new BatchPipeline(core, sinks, {
     maxMessageBytes: cfg.maxMessageBytes,
     signal: hardStop.signal,
+    onBatch: (n) => metrics?.onBatch(n),
+    onSinkWrite: (sink, records, seconds) => metrics?.onSinkWrite(sink, records, seconds),
+    ...(traces.enabled
+      ? {
+          tracer: new KafkaBatchTracer(traces, {
+            inputTopic: cfg.inputTopic,
+            group: cfg.groupId,
+            clientId: cfg.clientId,
+            outputs: { bars: cfg.barsTopic, alerts: cfg.alertsTopic, deadLetters: cfg.dlqTopic },
+          }),
+        }
+      : {}),
     onSinkRetry: (sink, attempt, err, delay) =>
       log.warn(`${sink} write failed, retrying; consumption paused`, {
         attempt,
@@ -89,6 +121,8 @@ export async function startAggregator(
   });
 
   let inFlight: Promise<unknown> = Promise.resolve();
+  let connected: BatchConsumer | undefined;
+  metrics = createAggregatorMetrics({ pipeline, consumer: () => connected, errors, tracing: traces.stats });
   const consumer = await BatchConsumer.connect({
     brokers: cfg.brokers,
     groupId: cfg.groupId,
@@ -101,8 +135,9 @@ export async function startAggregator(
       const dropped = pipeline.forgetPartitions(parts);
       log.info('partitions revoked', { partitions: parts.map((p) => p.partition), symbolsDropped: dropped });
     },
-    onError: (e) => log.warn(e.message),
+    onError: clientError,
   });
+  connected = consumer;
 
   const stats = startStatsReporter(pipeline, consumer, cfg.statsIntervalMs, log);
   const health =
@@ -110,7 +145,7 @@ export async function startAggregator(
       ? await startHealthServer({
           port: cfg.metricsPort,
           ready: () => !signal.aborted && pipeline.failingSinks.size === 0,
-          metrics: () => renderMetrics(pipeline),
+          metrics: (metrics as AggregatorMetrics).render,
         })
       : undefined;
   if (health) log.info('health and metrics endpoints', { url: `http://0.0.0.0:${health.port}/metrics` });
@@ -122,11 +157,10 @@ export async function startAggregator(
       // Commits run behind the next batch but strictly in order; a failure (e.g. the partition was
       // just revoked) only means those messages are redelivered, which the idempotent sinks absorb.
       commits = commits.then(() =>
-        consumer
-          .commit(offsets)
-          .catch((e: Error) =>
-            log.warn('offset commit failed; messages will be redelivered', { error: e.message }),
-          ),
+        consumer.commit(offsets).catch((e: Error) => {
+          errors.commitFailures++;
+          log.warn('offset commit failed; messages will be redelivered', { error: e.message });
+        }),
       );
     };
     // 'waiting' for the first stored trade, then the time the warm-up ends, then 'off'.
@@ -205,21 +239,4 @@ function startStatsReporter(
   }, everyMs);
   timer.unref();
   return timer;
-}
-
-/** Counters in Prometheus text format (the observability work extends this with histograms). */
-function renderMetrics(pipeline: BatchPipeline): string {
-  const s = pipeline.stats;
-  const counters: Array<[string, number, string]> = [
-    ['tickflow_aggregator_consumed_total', s.consumed, 'Messages polled from the trades topic'],
-    ['tickflow_aggregator_stored_total', s.stored, 'Valid trades written to every sink'],
-    ['tickflow_aggregator_dead_letters_total', s.deadLetters, 'Messages sent to the dead-letter topic'],
-    ['tickflow_aggregator_late_trades_total', s.lateTrades, 'Trades too late for an already-emitted bar'],
-    ['tickflow_aggregator_bars_total', s.bars, 'Bars emitted'],
-    ['tickflow_aggregator_alerts_total', s.alerts, 'Price alerts emitted'],
-    ['tickflow_aggregator_sink_retries_total', s.sinkRetries, 'Failed sink writes that were retried'],
-  ];
-  return counters
-    .map(([name, v, help]) => `# HELP ${name} ${help}\n# TYPE ${name} counter\n${name} ${v}\n`)
-    .join('');
 }

@@ -1,4 +1,4 @@
-import type { Bar, PriceAlert, Trade } from '@tickflow/contracts';
+import { type Bar, DLQ_REASONS, type PriceAlert, type Trade } from '@tickflow/contracts';
 import type { ConsumedMessage, PartitionOffset } from '@tickflow/kafka';
 import { tradeKey } from '@tickflow/storage';
 import { LatencyHistogram } from '@tickflow/telemetry';
@@ -18,15 +18,54 @@ export interface Sinks {
   writeDeadLetters(letters: readonly DeadLetter[]): Promise<unknown>;
 }
 
+/** The sink writes of a batch, by the name used in logs, metrics (`sink` label, spaces as _) and spans. */
+export const SINK_NAMES = [
+  'postgres trades',
+  'redis latest',
+  'kafka dead letters',
+  'kafka bars',
+  'postgres alerts',
+  'kafka alerts',
+  'redis alerts',
+] as const;
+export type SinkName = (typeof SINK_NAMES)[number];
+
+/**
+ * Tracing hooks of one batch (apps/aggregator/src/tracing.ts implements them over OpenTelemetry).
+ * The pipeline only calls them; with no tracer configured it does not even allocate.
+ */
+export interface BatchTrace {
+  /** Runs one sink write (with its retries) inside a child span; `messages` are the ones it concerns. */
+  sink<T>(
+    sink: SinkName,
+    records: number,
+    run: () => Promise<T>,
+    messages?: readonly ConsumedMessage[],
+  ): Promise<T>;
+  /** A failed attempt of a sink write, about to be retried. */
+  retry(sink: SinkName, attempt: number, err: Error): void;
+  end(result: { stored: number; fresh: number; deadLetters: number } | undefined, err?: unknown): void;
+}
+
+export interface PipelineTracer {
+  /** The batch's trace, or undefined when it is not sampled. */
+  startBatch(messages: readonly ConsumedMessage[]): BatchTrace | undefined;
+}
+
 export interface PipelineStats {
   consumed: number;
   stored: number;
+  /** Valid trades already in the database (redeliveries, replays): stored again idempotently, not re-aggregated. */
+  duplicates: number;
   deadLetters: number;
   lateTrades: number;
   bars: number;
   alerts: number;
   batches: number;
   sinkRetries: number;
+  /** Times consumption paused because a sink was failing, and for how long in total (ms, closed pauses). */
+  backpressurePauses: number;
+  pausedMs: number;
 }
 
 /** Per-stage latencies, µs: ingest -> polled, decode + core, sink writes, and ingest -> durably stored. */
@@ -46,6 +85,11 @@ export interface PipelineOptions {
   /** Aborting makes sink retries give up (hard shutdown deadline). */
   signal?: AbortSignal;
   onSinkRetry?: (sink: string, attempt: number, err: Error, delayMs: number) => void;
+  /** Every finished sink write: records written and seconds taken, retries included (for metrics). */
+  onSinkWrite?: (sink: SinkName, records: number, seconds: number) => void;
+  /** Every non-empty batch, with its size in messages (for metrics). */
+  onBatch?: (messages: number) => void;
+  tracer?: PipelineTracer;
   nowUs?: () => number;
 }
 
@@ -61,16 +105,26 @@ export class BatchPipeline {
   readonly stats: PipelineStats = {
     consumed: 0,
     stored: 0,
+    duplicates: 0,
     deadLetters: 0,
     lateTrades: 0,
     bars: 0,
     alerts: 0,
     batches: 0,
     sinkRetries: 0,
+    backpressurePauses: 0,
+    pausedMs: 0,
   };
   readonly latency = new StageLatencies();
   /** Sinks currently failing (retrying); readiness is false while any is. */
   readonly failingSinks = new Set<string>();
+  /** Dead letters by reason, every reason present from the start (so its series exists at 0). */
+  readonly deadLettersByReason = new Map<string, number>(DLQ_REASONS.map((r) => [r, 0]));
+  /** Failed write attempts per sink. */
+  readonly sinkErrors = new Map<SinkName, number>(SINK_NAMES.map((n) => [n, 0]));
+  /** Records handed to each sink and not yet confirmed (the batch being written), 0 when idle. */
+  readonly sinkQueue = new Map<SinkName, number>(SINK_NAMES.map((n) => [n, 0]));
+  #pausedSince: number | undefined;
   readonly #core: MarketAggregator;
   readonly #sinks: Sinks;
   readonly #opts: PipelineOptions;
@@ -86,6 +140,31 @@ export class BatchPipeline {
   }
 
   async process(messages: readonly ConsumedMessage[]): Promise<PartitionOffset[]> {
+    const trace = messages.length > 0 ? this.#opts.tracer?.startBatch(messages) : undefined;
+    if (!trace) return this.#process(messages, undefined);
+    try {
+      const out = await this.#process(messages, trace);
+      trace.end(this.#last);
+      return out;
+    } catch (err) {
+      trace.end(undefined, err);
+      throw err;
+    }
+  }
+
+  /** Milliseconds consumption has been paused by failing sinks, the current pause included. */
+  pausedMs(): number {
+    return (
+      this.stats.pausedMs + (this.#pausedSince === undefined ? 0 : performance.now() - this.#pausedSince)
+    );
+  }
+
+  #last = { stored: 0, fresh: 0, deadLetters: 0 };
+
+  async #process(
+    messages: readonly ConsumedMessage[],
+    trace: BatchTrace | undefined,
+  ): Promise<PartitionOffset[]> {
     const polledAt = this.#now();
     const batch = classifyBatch(messages, this.#opts.maxMessageBytes, this.#partitionOf);
     const latest = [...coalesceLatest(batch.trades).values()];
@@ -94,15 +173,22 @@ export class BatchPipeline {
     // Durable state first: trades, latest prices, dead letters.
     const fresh = new Set<string>();
     const s = this.#sinks;
-    await this.#writeAll([
-      ['postgres trades', batch.trades.length > 0 ? () => s.storeTrades(batch.trades, fresh) : undefined],
-      ['redis latest', latest.length > 0 ? () => s.writeLatest(latest) : undefined],
+    await this.#writeAll(trace, [
+      [
+        'postgres trades',
+        batch.trades.length > 0 ? () => s.storeTrades(batch.trades, fresh) : undefined,
+        batch.trades.length,
+      ],
+      ['redis latest', latest.length > 0 ? () => s.writeLatest(latest) : undefined, latest.length],
       [
         'kafka dead letters',
         batch.deadLetters.length > 0 ? () => s.writeDeadLetters(batch.deadLetters) : undefined,
+        batch.deadLetters.length,
+        batch.deadLetters.map((d) => d.message),
       ],
     ]);
     const storedAt = this.#now();
+    const freshCount = fresh.size;
 
     // The core sees each trade once: only those this batch newly stored, so a duplicated or
     // replayed message never counts twice in a bar (the same set the database holds).
@@ -112,11 +198,12 @@ export class BatchPipeline {
     }
     const out = this.#core.drain(polledAt);
     const coreDone = this.#now();
-    await this.#writeAll([
-      ['kafka bars', out.bars.length > 0 ? () => s.writeBars(out.bars) : undefined],
-      ['postgres alerts', out.alerts.length > 0 ? () => s.storeAlerts(out.alerts) : undefined],
-      ['kafka alerts', out.alerts.length > 0 ? () => s.writeAlerts(out.alerts) : undefined],
-      ['redis alerts', out.alerts.length > 0 ? () => s.publishAlerts(out.alerts) : undefined],
+    const n = out.alerts.length;
+    await this.#writeAll(trace, [
+      ['kafka bars', out.bars.length > 0 ? () => s.writeBars(out.bars) : undefined, out.bars.length],
+      ['postgres alerts', n > 0 ? () => s.storeAlerts(out.alerts) : undefined, n],
+      ['kafka alerts', n > 0 ? () => s.writeAlerts(out.alerts) : undefined, n],
+      ['redis alerts', n > 0 ? () => s.publishAlerts(out.alerts) : undefined, n],
     ]);
 
     for (const t of batch.trades) {
@@ -127,10 +214,15 @@ export class BatchPipeline {
       this.latency.processing.recordUs(sinksStart - polledAt + (coreDone - storedAt));
       this.latency.sinkWrite.recordUs(storedAt - sinksStart);
       this.stats.batches++;
+      this.#opts.onBatch?.(messages.length);
     }
     this.stats.consumed += messages.length;
     this.stats.stored += batch.trades.length;
+    this.stats.duplicates += batch.trades.length - freshCount;
     this.stats.deadLetters += batch.deadLetters.length;
+    for (const d of batch.deadLetters)
+      this.deadLettersByReason.set(d.reason, (this.deadLettersByReason.get(d.reason) ?? 0) + 1);
+    this.#last = { stored: batch.trades.length, fresh: freshCount, deadLetters: batch.deadLetters.length };
     this.stats.bars += out.bars.length;
     this.stats.alerts += out.alerts.length;
     return [...batch.nextOffsets.values()];
@@ -149,20 +241,41 @@ export class BatchPipeline {
   }
 
   /** Sinks run concurrently and each retries on its own, so one outage does not re-run the others. */
-  async #writeAll(tasks: Array<[string, (() => Promise<unknown>) | undefined]>): Promise<void> {
+  async #writeAll(
+    trace: BatchTrace | undefined,
+    tasks: Array<[SinkName, (() => Promise<unknown>) | undefined, number, (readonly ConsumedMessage[])?]>,
+  ): Promise<void> {
     await Promise.all(
-      tasks.map(([name, fn]) =>
-        fn
-          ? retryUntilDone(fn, {
-              signal: this.#opts.signal,
-              onRetry: (attempt, err, delay) => {
-                this.stats.sinkRetries++;
-                this.failingSinks.add(name);
-                this.#opts.onSinkRetry?.(name, attempt, err, delay);
-              },
-            }).then(() => this.failingSinks.delete(name))
-          : undefined,
-      ),
+      tasks.map(([name, fn, records, messages]) => {
+        if (!fn) return undefined;
+        const run = () =>
+          retryUntilDone(fn, {
+            signal: this.#opts.signal,
+            onRetry: (attempt, err, delay) => {
+              this.stats.sinkRetries++;
+              this.sinkErrors.set(name, (this.sinkErrors.get(name) ?? 0) + 1);
+              if (this.failingSinks.size === 0 && this.#pausedSince === undefined) {
+                this.stats.backpressurePauses++;
+                this.#pausedSince = performance.now();
+              }
+              this.failingSinks.add(name);
+              trace?.retry(name, attempt, err);
+              this.#opts.onSinkRetry?.(name, attempt, err, delay);
+            },
+          }).then(() => {
+            this.failingSinks.delete(name);
+            if (this.failingSinks.size === 0 && this.#pausedSince !== undefined) {
+              this.stats.pausedMs += performance.now() - this.#pausedSince;
+              this.#pausedSince = undefined;
+            }
+          });
+        const started = performance.now();
+        this.sinkQueue.set(name, records);
+        return (trace ? trace.sink(name, records, run, messages) : run()).finally(() => {
+          this.sinkQueue.set(name, 0);
+          this.#opts.onSinkWrite?.(name, records, (performance.now() - started) / 1000);
+        });
+      }),
     );
   }
 }

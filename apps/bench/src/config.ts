@@ -1,5 +1,6 @@
 import { fields, helpText, loadConfig } from '@tickflow/config';
 import { z } from 'zod';
+import { parseTracingLevels } from './tracing-levels.ts';
 
 const rates = z
   .string()
@@ -29,9 +30,9 @@ export const benchConfigSpec = {
   scenarios: {
     flag: 'scenarios',
     schema: fields
-      .list(['max', 'latency', 'kafka', 'scale'])
-      .refine((l) => l.every((s) => ['max', 'latency', 'kafka', 'scale'].includes(s)), {
-        message: 'scenarios are max, latency, kafka, scale',
+      .list(['max', 'latency', 'kafka', 'scale', 'tracing'])
+      .refine((l) => l.every((s) => ['max', 'latency', 'kafka', 'scale', 'tracing'].includes(s)), {
+        message: 'scenarios are max, latency, kafka, scale, tracing',
       }),
     help: 'which scenarios to run',
   },
@@ -54,6 +55,22 @@ export const benchConfigSpec = {
     flag: 'partitions',
     schema: fields.integer(6, 1, 1000),
     help: 'partitions of the trades topic',
+  },
+  tracing: {
+    flag: 'tracing',
+    schema: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined) return undefined;
+        try {
+          return parseTracingLevels(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
+    help: "tracing levels of the tracing scenario: 'off', percentages or ratios (default off,1%,100%)",
   },
   out: {
     env: 'BENCH_OUT',
@@ -88,6 +105,8 @@ topics and databases, and writes a JSON result and a Markdown table to the outpu
   latency  fixed rates: end-to-end p50/p90/p99/p99.9/max and the per-stage split
   kafka    kafka-producer-perf-test and kafka-consumer-perf-test on the same broker; Tickflow's share
   scale    two aggregators in one consumer group at max rate
+  tracing  the 20k msg/s latency run with tracing off, at 1 % and at 100 % (--tracing), exporting
+           OTLP/HTTP to a local endpoint that discards: throughput and latency for each
   --soak N adds a soak at 20k msg/s for N minutes (RSS and latency every 10 s).
 
 Flags:

@@ -4,6 +4,7 @@ import type { Stack } from '@tickflow/stack';
 import pg from 'pg';
 import { BenchChild, type JsonLine } from './child.ts';
 import { type ProcSample, sampleProcess } from './procstat.ts';
+import type { TracingLevel } from './tracing-levels.ts';
 
 export interface BenchPlan {
   quick: boolean;
@@ -13,6 +14,7 @@ export interface BenchPlan {
   kafkaRecords: number;
   partitions: number;
   soakMinutes: number;
+  tracingLevels: TracingLevel[];
   /** Extra node flags for the aggregator, e.g. --cpu-prof. */
   aggregatorNodeArgs: string[];
 }

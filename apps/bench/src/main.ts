@@ -11,7 +11,9 @@ import { fixedRate } from './scenarios/fixed-rate.ts';
 import { kafkaLimit } from './scenarios/kafka-limit.ts';
 import { soak } from './scenarios/soak.ts';
 import { maxThroughput, scaleOut } from './scenarios/throughput.ts';
+import { tracingOverhead } from './scenarios/tracing.ts';
 import { evaluateTargets } from './targets.ts';
+import { parseTracingLevels } from './tracing-levels.ts';
 
 export function planFor(cfg: BenchConfig): BenchPlan {
   return {
@@ -22,6 +24,7 @@ export function planFor(cfg: BenchConfig): BenchPlan {
     kafkaRecords: cfg.quick ? 300_000 : 5_000_000,
     partitions: cfg.partitions,
     soakMinutes: cfg.soakMinutes,
+    tracingLevels: cfg.tracing ?? parseTracingLevels('off,1%,100%'),
     aggregatorNodeArgs: cfg.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resolve('bench/profiles')}`] : [],
   };
 }
@@ -64,6 +67,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       for (const rate of plan.rates) scenarios.push(await fixedRate(ctx, rate));
     if (cfg.scenarios.includes('kafka')) scenarios.push(await kafkaLimit(ctx, maxRate));
     if (cfg.scenarios.includes('scale')) scenarios.push(await scaleOut(ctx, maxRate));
+    if (cfg.scenarios.includes('tracing')) scenarios.push(await tracingOverhead(ctx, plan.tracingLevels));
     if (plan.soakMinutes > 0) scenarios.push(await soak(ctx, plan.soakMinutes));
   } finally {
     await stack.stop();

@@ -1,4 +1,5 @@
 import type { BenchResult, Latency } from './result.ts';
+import { overhead } from './tracing-levels.ts';
 
 const n = (v: number, digits = 0) =>
   v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -82,6 +83,26 @@ export function renderMarkdown(r: BenchResult): string {
           '',
         );
         break;
+      case 'tracing': {
+        out.push(`## Tracing overhead at ${n(s.requestedPerSec)} msg/s`, '');
+        out.push(
+          'Producer and aggregator export OTLP/HTTP (protobuf) to a local endpoint that discards; ratio = OTEL_TRACES_SAMPLER_ARG (parent-based). End-to-end milliseconds:',
+          '',
+        );
+        out.push(
+          '| tracing | produced msg/s | stored msg/s | p50 | p99 | p99.9 | mean | p99 vs off | export requests | exported KiB |',
+          '|---|---|---|---|---|---|---|---|---|---|',
+        );
+        const off = s.runs.find((r) => r.ratio === null);
+        for (const r of s.runs) {
+          const o = off && r !== off ? overhead(off.endToEnd.p99, r.endToEnd.p99) : null;
+          out.push(
+            `| ${r.level} | ${n(r.producedPerSec)} | ${n(r.storedPerSec)} | ${ms(r.endToEnd.p50)} | ${ms(r.endToEnd.p99)} | ${ms(r.endToEnd.p999)} | ${ms(r.endToEnd.mean)} | ${o === null ? '–' : `${o >= 0 ? '+' : ''}${n(o * 100, 1)} %`} | ${n(r.exportRequests)} | ${n(r.exportBytes / 1024)} |`,
+          );
+        }
+        out.push('');
+        break;
+      }
       case 'soak':
         out.push(`## Soak at ${n(s.requestedPerSec)} msg/s for ${n(s.minutes)} min`, '');
         out.push(

@@ -65,12 +65,32 @@ export const soakSchema = z.object({
   rssGrowthAfterFirstMinute: z.number(),
 });
 
+/** The fixed-rate run once per tracing level (off, 1 %, 100 %): what tracing costs. */
+export const tracingSchema = z.object({
+  name: z.literal('tracing'),
+  requestedPerSec: z.number().positive(),
+  runs: z.array(
+    z.object({
+      level: z.string(),
+      /** Sampling ratio; null with tracing off. */
+      ratio: z.number().min(0).max(1).nullable(),
+      producedPerSec: z.number().nonnegative(),
+      storedPerSec: z.number().nonnegative(),
+      endToEnd: latencySchema,
+      /** OTLP export requests and bytes the local endpoint received during the run. */
+      exportRequests: z.number().int().nonnegative(),
+      exportBytes: z.number().int().nonnegative(),
+    }),
+  ),
+});
+
 export const scenarioSchema = z.discriminatedUnion('name', [
   maxThroughputSchema,
   fixedRateSchema,
   kafkaLimitSchema,
   scaleOutSchema,
   soakSchema,
+  tracingSchema,
 ]);
 export type ScenarioResult = z.infer<typeof scenarioSchema>;
 

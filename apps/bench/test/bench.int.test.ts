@@ -18,11 +18,19 @@ describe('tickflow bench --quick', () => {
       'fixed-rate',
       'kafka-limit',
       'scale-out',
+      'tracing',
     ]);
     for (const s of result.scenarios) {
       if (s.name === 'max-throughput') expect(s.storedPerSec).toBeGreaterThan(0);
       if (s.name === 'fixed-rate') expect(s.endToEnd.count).toBeGreaterThan(0);
       if (s.name === 'kafka-limit') expect(s.consumerPerfPerSec).toBeGreaterThan(0);
+      if (s.name === 'tracing') {
+        expect(s.runs.map((r) => r.level)).toEqual(['off', '1%', '100%']);
+        for (const r of s.runs) expect(r.endToEnd.count).toBeGreaterThan(0);
+        // Off exports nothing; at 100 % every message's spans reach the endpoint.
+        expect(s.runs[0]?.exportRequests).toBe(0);
+        expect(s.runs[2]?.exportRequests).toBeGreaterThan(0);
+      }
     }
     const md = readFileSync(join(out, 'quick.md'), 'utf8');
     expect(md).toContain('Command: `tickflow bench --quick');

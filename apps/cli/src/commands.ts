@@ -11,7 +11,8 @@ export const commands: Record<string, Command> = {
   },
   aggregate: {
     summary: 'consume trades, build bars and alerts, write Redis, PostgreSQL and Kafka',
-    run: async (argv) => (await import('@tickflow/aggregator')).main(argv),
+    // The entry module only: the app (and pg) load after tracing is set up (see aggregator/src/main.ts).
+    run: async (argv) => (await import('@tickflow/aggregator/main')).main(argv),
   },
   migrate: {
     summary: 'apply database migrations (idempotent)',

@@ -6,6 +6,7 @@ import { ensureTopics } from '@tickflow/kafka';
 import { freePort, isPortFree, LOOPBACK, startStack } from '@tickflow/stack';
 import { createPool, migrate } from '@tickflow/storage';
 import { createLogger } from '@tickflow/telemetry';
+import { type KafkaExporterServer, startKafkaExporter } from './kafka-exporter.ts';
 
 const spec = {
   database: {
@@ -55,7 +56,9 @@ Runs the whole pipeline on this machine: provisions what is missing (cached in
 ~/.cache/tickflow), starts Apache Kafka (KRaft), Redis and a database on free loopback ports,
 creates the topics, migrates the schema, then runs the producer, the aggregator(s) and the web
 dashboard (its URL is printed; default http://127.0.0.1:8080/) and shows their live status until
-Ctrl-C, when it stops everything it started.
+Ctrl-C, when it stops everything it started. It prints where each process's Prometheus /metrics is,
+plus a Kafka lag endpoint with the Kafka Exporter's metric names. OTEL_* variables are passed on
+(e.g. OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 turns tracing on).
 
 Flags:
 ${helpText(spec)}`;
@@ -104,6 +107,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  let kafkaExporter: KafkaExporterServer | undefined;
   log.info('starting Kafka, Redis and the database (first run downloads and caches them)');
   const stack = await startStack({ database: cfg.database, kafka: true, redis: true });
   try {
@@ -126,12 +130,26 @@ export async function main(argv: readonly string[]): Promise<number> {
     // Each aggregator serves /metrics on its own port; the dashboard's health panel reads them.
     const metricsPorts: number[] = [];
     for (let i = 0; i < cfg.aggregators; i++) metricsPorts.push(await freePort());
+    const producerMetricsPort = cfg.noProducer ? 0 : await freePort();
     const dashboardPort = cfg.noDashboard ? 0 : await chooseDashboardPort(cfg.dashboardPort, log);
     const dashboardUrl = `http://${LOOPBACK}:${dashboardPort}/`;
+    // Consumer-group lag and topic offsets under the Kafka Exporter's names, as Strimzi serves them in
+    // a cluster, so a local Prometheus can run the Kafka dashboard and the lag alert.
+    kafkaExporter = await startKafkaExporter({ brokers, port: await freePort(), host: LOOPBACK });
+    const metricsLines = [
+      ...(producerMetricsPort ? [['producer', `http://${LOOPBACK}:${producerMetricsPort}/metrics`]] : []),
+      ...metricsPorts.map((port, i) => [
+        `aggregator${cfg.aggregators > 1 ? `-${i + 1}` : ''}`,
+        `http://${LOOPBACK}:${port}/metrics`,
+      ]),
+      ...(cfg.noDashboard ? [] : [['dashboard', `${dashboardUrl}metrics`]]),
+      ['kafka lag', `${kafkaExporter.url}  (Kafka Exporter metric names)`],
+    ].map(([name, url]) => `  ${(name as string).padEnd(14)}${url}\n`);
     process.stdout.write(
       `\nTickflow is up (schema: ${migrated.mode}). Connection strings for other terminals:\n` +
         `  export KAFKA_BROKERS=${brokers}\n  export REDIS_URL=${env.REDIS_URL}\n  export DATABASE_URL=${env.DATABASE_URL}\n` +
         (cfg.noDashboard ? '' : `Dashboard: ${dashboardUrl} (API: ${dashboardUrl}openapi.json)\n`) +
+        `Prometheus metrics (/healthz and /readyz on the same ports; see docs/observability.md):\n${metricsLines.join('')}` +
         `Press Ctrl-C to stop everything.\n\n`,
     );
     if (stopping) return 0;
@@ -143,7 +161,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (!cfg.noProducer) {
       const args = ['produce', '--rate', cfg.rate, ...(cfg.symbols ? ['--symbols', cfg.symbols] : [])];
-      producers.push(run('producer', args, env));
+      producers.push(run('producer', args, { ...env, METRICS_PORT: String(producerMetricsPort) }));
     }
     if (!cfg.noDashboard) {
       const metricsUrls = metricsPorts.map((port) => `http://${LOOPBACK}:${port}/metrics`).join(',');
@@ -160,6 +178,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return unexpected || codes.some((c) => c !== 0) ? 1 : 0;
   } finally {
     await stopChildren();
+    await kafkaExporter?.close().catch(() => undefined);
     log.info('stopping Kafka, Redis and the database');
     await stack.stop();
   }

@@ -146,8 +146,16 @@ export function toMsFactor(name: string): number {
   return 1000;
 }
 
+const OWN = /^tickflow_/;
+
+/** End-to-end first, then the pipeline's own metrics before runtime ones (e.g. nodejs_gc_duration_seconds). */
 function byPreference(names: Iterable<string>): string[] {
-  return [...names].sort((a, b) => Number(PREFERRED.test(b)) - Number(PREFERRED.test(a)) || (a < b ? -1 : 1));
+  return [...names].sort(
+    (a, b) =>
+      Number(PREFERRED.test(b)) - Number(PREFERRED.test(a)) ||
+      Number(OWN.test(b)) - Number(OWN.test(a)) ||
+      (a < b ? -1 : 1),
+  );
 }
 
 /** Cumulative `le` buckets of a histogram, summed over other labels, sorted by bound. */

@@ -1,13 +1,25 @@
 import { encodeTrade, type Trade, validateTrade } from '@tickflow/contracts';
-import { ensureTopics, KafkaProducer } from '@tickflow/kafka';
-import { formatCount, formatMs, LatencyHistogram, type Logger, RateMeter } from '@tickflow/telemetry';
+import { type DeliveryCallback, ensureTopics, KafkaProducer, type OutgoingRecord } from '@tickflow/kafka';
+import {
+  formatCount,
+  formatMs,
+  LatencyHistogram,
+  type Logger,
+  RateMeter,
+  startHealthServer,
+  startTracing,
+  type Tracing,
+  tracingConfigFromEnv,
+} from '@tickflow/telemetry';
 import { isLiveSource, type ProducerConfig } from './config.ts';
 import { openLiveFeed } from './feeds/from-config.ts';
 import type { LiveFeed } from './feeds/live-feed.ts';
 import { type FeedStatsSnapshot, formatFeedStats, snapshotFeedStats } from './feeds/stats.ts';
+import { createProducerCounters, createProducerMetrics } from './metrics.ts';
 import { Pacer, rateReport } from './sources/pacer.ts';
 import { createReplayStats, readReplayFile } from './sources/replay.ts';
 import { SyntheticSource } from './sources/synthetic.ts';
+import { SendTracer } from './tracing.ts';
 
 export interface ProducerStats {
   sent: number;
@@ -33,7 +45,9 @@ export async function runProducer(
   cfg: ProducerConfig,
   signal: AbortSignal,
   log: Logger,
+  tracing?: Tracing,
 ): Promise<ProducerStats> {
+  const traces = tracing ?? (await startTracing(tracingConfigFromEnv({}, 'tickflow-producer'), { log }));
   const live = isLiveSource(cfg.source);
   if (live && cfg.rate !== undefined) {
     log.warn(
@@ -51,16 +65,36 @@ export async function runProducer(
   });
 
   const deliveryLatency = new LatencyHistogram();
+  const counters = createProducerCounters();
   let errors = 0;
   let rejected = 0;
   const onDelivery = (err: Error | null, _r: unknown, latencyUs: number) => {
     if (err) {
       errors++;
+      counters.deliveryErrors++;
       if (errors <= 10) log.error(err.message);
     } else {
       deliveryLatency.recordUs(latencyUs);
     }
   };
+  const sendTracer = new SendTracer(traces, cfg.topic, cfg.clientId);
+  let feed: LiveFeed | undefined;
+  const metrics = createProducerMetrics({
+    producer,
+    counters,
+    deliveryLatency,
+    tracing: traces.stats,
+    feed: () => feed?.stats,
+  });
+  const health =
+    cfg.metricsPort > 0
+      ? await startHealthServer({
+          port: cfg.metricsPort,
+          ready: () => !signal.aborted,
+          metrics: metrics.render,
+        })
+      : undefined;
+  if (health) log.info('health and metrics endpoints', { url: `http://0.0.0.0:${health.port}/metrics` });
   // Strictly increasing ingest times make them an arrival sequence: the contract breaks OHLC ties
   // by arrival, and two trades accepted in the same microsecond would otherwise be unordered.
   let lastIngestUs = 0;
@@ -70,17 +104,33 @@ export async function runProducer(
     const invalid = validateTrade(t);
     if (invalid) {
       rejected++;
+      counters.rejected.set(invalid.reason, (counters.rejected.get(invalid.reason) ?? 0) + 1);
       if (rejected <= 10)
         log.warn('refusing invalid trade', { reason: invalid.reason, error: invalid.error });
       return;
     }
     const bytes = encodeTrade(t);
-    const record = {
+    const record: OutgoingRecord = {
       topic: cfg.topic,
       key: t.symbol,
       value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length),
     };
-    if (!producer.trySend(record, onDelivery)) await producer.send(record, onDelivery);
+    // Only sampled messages carry trace headers and a per-message callback.
+    const traced = sendTracer.start(t.symbol);
+    let cb: DeliveryCallback = onDelivery;
+    if (traced) {
+      record.headers = traced.headers;
+      cb = (err, r, latencyUs, partition, offset) => {
+        traced.end(err, partition, offset);
+        onDelivery(err, r, latencyUs);
+      };
+    }
+    if (!producer.trySend(record, cb)) {
+      const waitStart = performance.now();
+      counters.backpressureWaits++;
+      await producer.send(record, cb);
+      counters.backpressureWaitMs += performance.now() - waitStart;
+    }
   };
 
   const requested = live
@@ -94,7 +144,6 @@ export async function runProducer(
   const sentRate = new RateMeter();
   let lastSent = 0;
   let malformedLines = 0;
-  let feed: LiveFeed | undefined;
 
   const stats = setInterval(() => {
     sentRate.add(producer.stats.sent - lastSent);
@@ -153,6 +202,7 @@ export async function runProducer(
   } finally {
     clearInterval(stats);
     await producer.close();
+    await health?.close();
   }
   const elapsedMs = performance.now() - started;
   const report = rateReport(requested, producer.stats.acked, elapsedMs);

@@ -118,6 +118,12 @@ export const producerConfigSpec = {
     schema: fields.string(`tickflow-producer-${process.pid}`),
     help: 'Kafka client id',
   },
+  metricsPort: {
+    env: 'METRICS_PORT',
+    flag: 'metrics-port',
+    schema: fields.integer(0, 0, 65535),
+    help: 'HTTP port for /healthz, /readyz and /metrics (0: off)',
+  },
   // Live feeds (--source binance|finnhub).
   record: {
     env: 'PRODUCER_RECORD',

@@ -4,5 +4,7 @@ export type { BatchConsumerOptions, ConsumedMessage, PartitionOffset } from './c
 export { BatchConsumer } from './consumer.ts';
 export type { KafkaHeaders } from './headers.ts';
 export { headerValue, toKafkaHeaders } from './headers.ts';
+export type { GroupOffsets, KafkaOffsetsSnapshot, LagExporterOptions, TopicOffsets } from './lag-exporter.ts';
+export { KafkaLagExporter, renderKafkaExporterMetrics } from './lag-exporter.ts';
 export type { DeliveryCallback, OutgoingRecord, ProducerOptions } from './producer.ts';
 export { KafkaProducer } from './producer.ts';

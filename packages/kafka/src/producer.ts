@@ -9,8 +9,17 @@ export interface OutgoingRecord {
   headers?: KafkaHeaders;
 }
 
-/** Called once per record, after the broker acknowledged it (err null) or it failed for good. */
-export type DeliveryCallback = (err: Error | null, record: OutgoingRecord, latencyUs: number) => void;
+/**
+ * Called once per record, after the broker acknowledged it (err null) or it failed for good; the
+ * partition and offset it was written to come with an acknowledgement (-1 otherwise).
+ */
+export type DeliveryCallback = (
+  err: Error | null,
+  record: OutgoingRecord,
+  latencyUs: number,
+  partition: number,
+  offset: number,
+) => void;
 
 export interface ProducerOptions {
   brokers: string;
@@ -72,7 +81,9 @@ export class KafkaProducer {
     // Same partitioner as the Java client, so a symbol lands on the same partition whoever produces it.
     const producer = new RdKafka.Producer(config, { partitioner: 'murmur2_random' });
     const self = new KafkaProducer(producer, window, opts.maxResends ?? 3);
-    producer.on('delivery-report', (err, report) => self.#onDelivery(err, report.opaque as InFlight));
+    producer.on('delivery-report', (err, report) =>
+      self.#onDelivery(err, report.opaque as InFlight, report.partition, report.offset),
+    );
     producer.on('event.error', (err) => opts.onError?.(new Error(`kafka producer: ${errorMessage(err)}`)));
     await new Promise<void>((resolve, reject) => {
       producer.connect({ timeout: 30_000 }, (err) =>
@@ -164,7 +175,12 @@ export class KafkaProducer {
     }
   }
 
-  #onDelivery(err: LibrdKafkaError | null | undefined, item: InFlight): void {
+  #onDelivery(
+    err: LibrdKafkaError | null | undefined,
+    item: InFlight,
+    partition: number | undefined,
+    offset: number | undefined,
+  ): void {
     if (err) {
       if (item.attempt < this.#maxResends) {
         item.attempt++;
@@ -182,6 +198,8 @@ export class KafkaProducer {
       err ? new Error(`delivery to ${item.record.topic} failed: ${errorMessage(err)}`) : null,
       item.record,
       latencyUs,
+      err ? -1 : (partition ?? -1),
+      err ? -1 : (offset ?? -1),
     );
     if (this.#waiters.length > 0 && this.#inFlight < this.#window) {
       const waiters = this.#waiters;

@@ -1,4 +1,5 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import type { BucketCounts } from './metrics.ts';
 
 export interface LatencySummary {
   count: number;
@@ -20,12 +21,23 @@ export interface LatencySummary {
 export class LatencyHistogram {
   #window: RecordableHistogram = createHistogram();
   readonly total: RecordableHistogram = createHistogram();
+  #mirror: BucketCounts | undefined;
 
   /** Records one latency in µs; values < 1 µs (clock skew between processes) count as 1 µs. */
   recordUs(us: number): void {
     const v = us >= 1 ? Math.round(us) : 1;
     this.#window.record(v);
     this.total.record(v);
+    if (this.#mirror) this.#mirror.record(v);
+  }
+
+  /**
+   * Also records every value (µs) into pre-aggregated Prometheus buckets, so /metrics publishes the
+   * same distribution the stats lines report without a second pass over the data.
+   */
+  mirrorTo(buckets: BucketCounts): this {
+    this.#mirror = buckets;
+    return this;
   }
 
   /** Records `n` equal latencies at once (one batch stored at one instant). */

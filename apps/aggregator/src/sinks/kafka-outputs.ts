@@ -1,5 +1,6 @@
 import { type Bar, DLQ_HEADERS, encodeAlert, encodeBar, type PriceAlert } from '@tickflow/contracts';
 import type { KafkaHeaders, KafkaProducer, OutgoingRecord } from '@tickflow/kafka';
+import { activeTraceHeaders } from '@tickflow/telemetry';
 import type { DeadLetter } from '../classify.ts';
 
 export interface OutputTopics {
@@ -18,15 +19,28 @@ export class KafkaOutputs {
     this.#topics = topics;
   }
 
+  /** Bars and alerts carry the trace context of the write that sent them, when the batch is traced. */
   writeBars(bars: readonly Bar[]): Promise<void> {
+    const headers = activeTraceHeaders();
     return this.#producer.sendAll(
-      bars.map((b) => ({ topic: this.#topics.bars, key: b.symbol, value: Buffer.from(encodeBar(b)) })),
+      bars.map((b) => ({
+        topic: this.#topics.bars,
+        key: b.symbol,
+        value: Buffer.from(encodeBar(b)),
+        ...(headers ? { headers } : {}),
+      })),
     );
   }
 
   writeAlerts(alerts: readonly PriceAlert[]): Promise<void> {
+    const headers = activeTraceHeaders();
     return this.#producer.sendAll(
-      alerts.map((a) => ({ topic: this.#topics.alerts, key: a.symbol, value: Buffer.from(encodeAlert(a)) })),
+      alerts.map((a) => ({
+        topic: this.#topics.alerts,
+        key: a.symbol,
+        value: Buffer.from(encodeAlert(a)),
+        ...(headers ? { headers } : {}),
+      })),
     );
   }
 

@@ -10,10 +10,18 @@ const EMPTY: Latency = { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max
  * The producer at a fixed rate; latency percentiles come from the aggregator's HDR histograms over
  * the run after the warm-up (--latency-warmup), split by stage.
  */
-export async function fixedRate(ctx: BenchContext, rate: number): Promise<ScenarioResult> {
+export async function fixedRate(
+  ctx: BenchContext,
+  rate: number,
+  variant: { label: string; env: Record<string, string> } = { label: `rate${rate}`, env: {} },
+): Promise<ScenarioResult> {
   const { warmupS, steadyS } = ctx.plan;
-  ctx.log(`latency at ${rate} msg/s for ${steadyS} s (+${warmupS} s warm-up)`);
-  const run = await ctx.freshRun(`rate${rate}`);
+  ctx.log(
+    `latency at ${rate} msg/s for ${steadyS} s (+${warmupS} s warm-up)${Object.keys(variant.env).length > 0 ? ` [${variant.label}]` : ''}`,
+  );
+  const fresh = await ctx.freshRun(variant.label);
+  // Extra variables (e.g. OTEL_* for the tracing scenario) for both processes.
+  const run = { ...fresh, env: { ...fresh.env, ...variant.env } };
   const t0 = performance.now();
   const agg = ctx.start(
     'aggregator',
