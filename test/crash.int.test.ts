@@ -72,7 +72,7 @@ describe('failure behaviour of the aggregator', () => {
         async () => (await committedTotal(stack.brokers, p.group, p.topics.raw)) === total,
       );
       final.child.kill('SIGTERM');
-      expect((await final.exited).code, final.output()).toBe(0);
+      expect((await final.exitWithin(90_000)).code, final.output()).toBe(0);
       // Every kill happened mid-run: before the last trade was stored.
       expect(killedAt.every((n) => n > 0 && n < total)).toBe(true);
     } finally {
@@ -95,7 +95,7 @@ describe('failure behaviour of the aggregator', () => {
         return (r?.rows[0].n ?? 0) > 5000;
       });
       agg.child.kill('SIGTERM');
-      const exit = await agg.exited;
+      const exit = await agg.exitWithin(90_000);
       expect(exit.code, agg.output()).toBe(0);
       expect(agg.output()).toContain('aggregator stopped');
 
@@ -107,7 +107,7 @@ describe('failure behaviour of the aggregator', () => {
       const again = startCli(['aggregate'], q.env);
       await waitFor('the rest stored', async () => (await storedCounts(qdb)).rows === total, 120_000);
       again.child.kill('SIGTERM');
-      expect((await again.exited).code).toBe(0);
+      expect((await again.exitWithin(90_000)).code).toBe(0);
       expect(await storedCounts(qdb)).toEqual({ rows: total, distinct: total });
     } finally {
       await qdb.end().catch(() => undefined);

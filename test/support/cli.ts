@@ -8,6 +8,8 @@ export interface RunningCli {
   /** Everything written to stdout and stderr so far. */
   output(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Like `exited`, but fails with the process's output if it has not exited within `ms`. */
+  exitWithin(ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** Starts `tickflow <args>` as a real separate process, as an operator would. */
@@ -26,7 +28,18 @@ export function startCli(args: string[], env: Record<string, string>): RunningCl
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  return { child, output: () => out, exited };
+  const exitWithin = (ms: number) =>
+    Promise.race([
+      exited,
+      new Promise<never>((_, reject) => {
+        const t = setTimeout(
+          () => reject(new Error(`tickflow ${args[0]} did not exit within ${ms} ms:\n${out}`)),
+          ms,
+        );
+        exited.then(() => clearTimeout(t));
+      }),
+    ]);
+  return { child, output: () => out, exited, exitWithin };
 }
 
 /** Runs `tickflow <args>` to completion. */

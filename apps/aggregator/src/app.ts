@@ -165,6 +165,7 @@ export async function startAggregator(
     };
     // 'waiting' for the first stored trade, then the time the warm-up ends, then 'off'.
     let warmup: 'off' | 'waiting' | number = cfg.latencyWarmupMs > 0 ? 'waiting' : 'off';
+    let previous: Promise<void> | undefined;
     try {
       while (!signal.aborted) {
         if (warmup === 'waiting' && pipeline.stats.stored > 0) {
@@ -174,9 +175,13 @@ export async function startAggregator(
           warmup = 'off';
         }
         const messages = await consumer.poll(cfg.maxBatch, cfg.pollTimeoutMs);
-        const work = pipeline.process(messages);
+        // Up to two batches in flight: this one's INSERT runs while the previous one finishes its
+        // outputs, keeping the database busy; commits still follow batch order.
+        const work = pipeline.process(messages).then(commit);
+        work.catch(() => undefined); // failures surface through `previous` below and in finally
         inFlight = work;
-        commit(await work);
+        if (previous) await previous;
+        previous = work;
       }
     } finally {
       try {

@@ -139,15 +139,19 @@ export class BatchPipeline {
     this.#now = opts.nowUs ?? wallClockUs;
   }
 
+  /**
+   * Starts a batch and resolves with its offsets once every sink took it. Two batches may overlap:
+   * the next one's durable writes start while the previous one finishes, but Redis latest writes,
+   * the core and the outputs stay in batch (offset) order, so callers commit in order too.
+   */
   async process(messages: readonly ConsumedMessage[]): Promise<PartitionOffset[]> {
     const trace = messages.length > 0 ? this.#opts.tracer?.startBatch(messages) : undefined;
-    if (!trace) return this.#process(messages, undefined);
     try {
-      const out = await this.#process(messages, trace);
-      trace.end(this.#last);
-      return out;
+      const { offsets, counts } = await this.#process(messages, trace);
+      trace?.end(counts);
+      return offsets;
     } catch (err) {
-      trace.end(undefined, err);
+      trace?.end(undefined, err);
       throw err;
     }
   }
@@ -159,27 +163,41 @@ export class BatchPipeline {
     );
   }
 
-  #last = { stored: 0, fresh: 0, deadLetters: 0 };
+  /** Settles when the previous batch's durable writes did (Redis latest waits for it). */
+  #durableChain: Promise<unknown> = Promise.resolve();
+  /** Settles when the previous batch's core step and outputs did. */
+  #coreChain: Promise<unknown> = Promise.resolve();
 
-  async #process(
+  #process(
     messages: readonly ConsumedMessage[],
     trace: BatchTrace | undefined,
-  ): Promise<PartitionOffset[]> {
+  ): Promise<{ offsets: PartitionOffset[]; counts: { stored: number; fresh: number; deadLetters: number } }> {
     const polledAt = this.#now();
     const batch = classifyBatch(messages, this.#opts.maxMessageBytes, this.#partitionOf);
     const latest = [...coalesceLatest(batch.trades).values()];
     const sinksStart = this.#now();
 
-    // Durable state first: trades, latest prices, dead letters.
+    // Durable state first: trades, latest prices, dead letters. The trades INSERT starts at once;
+    // the latest-price write waits for the previous batch's, so ties keep the later arrival.
     const fresh = new Set<string>();
     const s = this.#sinks;
-    await this.#writeAll(trace, [
+    const previousDurable = this.#durableChain;
+    const durable = this.#writeAll(trace, [
       [
         'postgres trades',
         batch.trades.length > 0 ? () => s.storeTrades(batch.trades, fresh) : undefined,
         batch.trades.length,
       ],
-      ['redis latest', latest.length > 0 ? () => s.writeLatest(latest) : undefined, latest.length],
+      [
+        'redis latest',
+        latest.length > 0
+          ? async () => {
+              await previousDurable;
+              return s.writeLatest(latest);
+            }
+          : undefined,
+        latest.length,
+      ],
       [
         'kafka dead letters',
         batch.deadLetters.length > 0 ? () => s.writeDeadLetters(batch.deadLetters) : undefined,
@@ -187,45 +205,56 @@ export class BatchPipeline {
         batch.deadLetters.map((d) => d.message),
       ],
     ]);
-    const storedAt = this.#now();
-    const freshCount = fresh.size;
+    this.#durableChain = durable.catch(() => undefined);
 
-    // The core sees each trade once: only those this batch newly stored, so a duplicated or
-    // replayed message never counts twice in a bar (the same set the database holds).
-    for (const t of batch.trades) {
-      if (!fresh.delete(tradeKey(t.source, t.symbol, t.tradeId))) continue;
-      if (this.#core.add(t, polledAt).late) this.stats.lateTrades++;
-    }
-    const out = this.#core.drain(polledAt);
-    const coreDone = this.#now();
-    const n = out.alerts.length;
-    await this.#writeAll(trace, [
-      ['kafka bars', out.bars.length > 0 ? () => s.writeBars(out.bars) : undefined, out.bars.length],
-      ['postgres alerts', n > 0 ? () => s.storeAlerts(out.alerts) : undefined, n],
-      ['kafka alerts', n > 0 ? () => s.writeAlerts(out.alerts) : undefined, n],
-      ['redis alerts', n > 0 ? () => s.publishAlerts(out.alerts) : undefined, n],
-    ]);
+    const previousCore = this.#coreChain;
+    const done = (async () => {
+      await durable;
+      const storedAt = this.#now();
+      await previousCore;
+      const freshCount = fresh.size;
+      const coreStart = this.#now();
+      // The core sees each trade once: only those this batch newly stored, so a duplicated or
+      // replayed message never counts twice in a bar (the same set the database holds).
+      for (const t of batch.trades) {
+        if (!fresh.delete(tradeKey(t.source, t.symbol, t.tradeId))) continue;
+        if (this.#core.add(t, polledAt).late) this.stats.lateTrades++;
+      }
+      const out = this.#core.drain(polledAt);
+      const coreDone = this.#now();
+      const n = out.alerts.length;
+      await this.#writeAll(trace, [
+        ['kafka bars', out.bars.length > 0 ? () => s.writeBars(out.bars) : undefined, out.bars.length],
+        ['postgres alerts', n > 0 ? () => s.storeAlerts(out.alerts) : undefined, n],
+        ['kafka alerts', n > 0 ? () => s.writeAlerts(out.alerts) : undefined, n],
+        ['redis alerts', n > 0 ? () => s.publishAlerts(out.alerts) : undefined, n],
+      ]);
 
-    for (const t of batch.trades) {
-      this.latency.endToEnd.recordUs(storedAt - t.ingestTimeUs);
-      this.latency.toConsumer.recordUs(polledAt - t.ingestTimeUs);
-    }
-    if (messages.length > 0) {
-      this.latency.processing.recordUs(sinksStart - polledAt + (coreDone - storedAt));
-      this.latency.sinkWrite.recordUs(storedAt - sinksStart);
-      this.stats.batches++;
-      this.#opts.onBatch?.(messages.length);
-    }
-    this.stats.consumed += messages.length;
-    this.stats.stored += batch.trades.length;
-    this.stats.duplicates += batch.trades.length - freshCount;
-    this.stats.deadLetters += batch.deadLetters.length;
-    for (const d of batch.deadLetters)
-      this.deadLettersByReason.set(d.reason, (this.deadLettersByReason.get(d.reason) ?? 0) + 1);
-    this.#last = { stored: batch.trades.length, fresh: freshCount, deadLetters: batch.deadLetters.length };
-    this.stats.bars += out.bars.length;
-    this.stats.alerts += out.alerts.length;
-    return [...batch.nextOffsets.values()];
+      for (const t of batch.trades) {
+        this.latency.endToEnd.recordUs(storedAt - t.ingestTimeUs);
+        this.latency.toConsumer.recordUs(polledAt - t.ingestTimeUs);
+      }
+      if (messages.length > 0) {
+        this.latency.processing.recordUs(sinksStart - polledAt + (coreDone - coreStart));
+        this.latency.sinkWrite.recordUs(storedAt - sinksStart);
+        this.stats.batches++;
+        this.#opts.onBatch?.(messages.length);
+      }
+      this.stats.consumed += messages.length;
+      this.stats.stored += batch.trades.length;
+      this.stats.duplicates += batch.trades.length - freshCount;
+      this.stats.deadLetters += batch.deadLetters.length;
+      for (const d of batch.deadLetters)
+        this.deadLettersByReason.set(d.reason, (this.deadLettersByReason.get(d.reason) ?? 0) + 1);
+      this.stats.bars += out.bars.length;
+      this.stats.alerts += out.alerts.length;
+      return {
+        offsets: [...batch.nextOffsets.values()],
+        counts: { stored: batch.trades.length, fresh: freshCount, deadLetters: batch.deadLetters.length },
+      };
+    })();
+    this.#coreChain = done.catch(() => undefined);
+    return done;
   }
 
   /** Drops in-memory windows of symbols on revoked partitions; their new owner rebuilds from the committed offset. */

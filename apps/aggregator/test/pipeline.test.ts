@@ -165,4 +165,28 @@ describe('BatchPipeline', () => {
     expect(sinks.latest.get('AAPL')?.tradeId).toBe('5');
     expect(sinks.calls.indexOf('trades')).toBeLessThan(sinks.calls.indexOf('bars'));
   });
+
+  it('overlaps two batches but feeds the core and resolves in batch order', async () => {
+    class SlowFirst extends MemorySinks {
+      calls2 = 0;
+      override async storeTrades(trades: readonly Trade[], fresh: Set<string>) {
+        // The first batch's INSERT is slow, the second's fast: the second must still wait its turn.
+        if (this.calls2++ === 0) await new Promise((r) => setTimeout(r, 50));
+        return super.storeTrades(trades, fresh);
+      }
+    }
+    const sinks = new SlowFirst();
+    let now = T0;
+    const p = pipeline(sinks, () => now);
+    const order: string[] = [];
+    const a = p.process([0, 1, 2].map((i) => msg(enc(trade(i))))).then(() => order.push('a'));
+    const b = p.process([3, 4].map((i) => msg(enc(trade(i))))).then(() => order.push('b'));
+    await Promise.all([a, b]);
+    expect(order).toEqual(['a', 'b']);
+    expect(sinks.latest.get('AAPL')?.tradeId).toBe('4');
+    now = T0 + 10_000_000;
+    await p.process([msg(enc(trade(90)))]);
+    const bar = sinks.bars.find((x) => x.startUs === T0);
+    expect(bar).toMatchObject({ tradeCount: 5, open: 100, close: 104 });
+  });
 });
