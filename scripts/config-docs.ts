@@ -17,6 +17,16 @@ export async function renderConfigDocs(): Promise<string> {
       'apps/aggregator/src/config.ts',
       (await import('@tickflow/aggregator')).aggregatorConfigSpec,
     ],
+    [
+      'tickflow dashboard',
+      'apps/dashboard/src/config.ts',
+      (await import('../apps/dashboard/src/config.ts')).dashboardConfigSpec,
+    ],
+    [
+      'tickflow operator',
+      'apps/operator/src/config.ts',
+      (await import('../apps/operator/src/config.ts')).operatorConfigSpec,
+    ],
     ['tickflow bench', 'apps/bench/src/config.ts', (await import('@tickflow/bench/config')).benchConfigSpec],
   ];
   const out = [

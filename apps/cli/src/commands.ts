@@ -28,21 +28,10 @@ export const commands: Record<string, Command> = {
   },
   operator: {
     summary: 'Kubernetes operator for MarketDataPipeline resources',
-    run: async (argv) => planned('operator', 'the operator issue', argv),
+    run: async (argv) => (await import('@tickflow/operator')).main(argv),
   },
   dashboard: {
     summary: 'live web dashboard and read API (prices, candles, alerts, pipeline health)',
     run: async (argv) => (await import('@tickflow/dashboard')).main(argv),
   },
 };
-
-/** A subcommand the contract reserves that is not built yet: say so plainly instead of pretending. */
-function planned(name: string, where: string, argv: readonly string[]): number {
-  const text = `tickflow ${name}: not available in this version yet (tracked in ${where}).\n`;
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(text);
-    return 0;
-  }
-  process.stderr.write(text);
-  return 2;
-}

@@ -149,7 +149,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       `\nTickflow is up (schema: ${migrated.mode}). Connection strings for other terminals:\n` +
         `  export KAFKA_BROKERS=${brokers}\n  export REDIS_URL=${env.REDIS_URL}\n  export DATABASE_URL=${env.DATABASE_URL}\n` +
         (cfg.noDashboard ? '' : `Dashboard: ${dashboardUrl} (API: ${dashboardUrl}openapi.json)\n`) +
-        `Prometheus metrics (/healthz and /readyz on the same ports; see docs/observability.md):\n${metricsLines.join('')}` +
+        `Prometheus metrics (/healthz and /readyz on the same ports; see the Observability section of README.md):\n${metricsLines.join('')}` +
         `Press Ctrl-C to stop everything.\n\n`,
     );
     if (stopping) return 0;

@@ -13,7 +13,7 @@ import { createAggregatorMetrics } from '../../aggregator/src/metrics.ts';
 import { BatchPipeline, type Sinks } from '../../aggregator/src/pipeline.ts';
 import { createProducerCounters, createProducerMetrics } from '../../producer/src/metrics.ts';
 
-const DOCS = readFileSync(new URL('../../../docs/observability.md', import.meta.url), 'utf8');
+const DOCS = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
 const RULES = readFileSync(`${CHART_DIR}rules/tickflow-rules.yaml`, 'utf8');
 const KAFKA_EXPORTER = [
   'kafka_consumergroup_lag',
@@ -78,7 +78,7 @@ describe('metrics, dashboards and rules as code', () => {
       if (type === 'counter') expect(name).toMatch(/_total$/);
       else expect(name).not.toMatch(/_total$/);
       if (type === 'histogram') expect(name).toMatch(/_(seconds|messages|records)$/);
-      expect(DOCS, `${name} is not documented in docs/observability.md`).toContain(`| \`${name}\` |`);
+      expect(DOCS, `${name} is not documented in the README's Observability section`).toContain(`| \`${name}\` |`);
     }
   });
 

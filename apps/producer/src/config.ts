@@ -265,7 +265,7 @@ Examples:
   FINNHUB_API_KEY=... tickflow produce --source finnhub --symbols AAPL,MSFT
 
 Live sources (binance, finnhub) reconnect with backoff, detect stalls, suppress repeated trades and never
-log the API key; see docs/live-feeds.md. --rate does not apply to them (the market sets the pace).
+log the API key; see the README (Live market feeds). --rate does not apply to them (the market sets the pace).
 
 Flags [environment variable]:
 ${helpText(producerConfigSpec)}`;
