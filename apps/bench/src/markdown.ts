@@ -24,7 +24,10 @@ export function renderMarkdown(r: BenchResult): string {
   for (const s of r.scenarios) {
     switch (s.name) {
       case 'max-throughput':
-        out.push('## Max throughput (producer at --rate max, one aggregator, all sinks on)', '');
+        out.push(
+          '## Max throughput (producer at --rate max with --linger-ms 25, one aggregator, all sinks on)',
+          '',
+        );
         out.push(
           `Sustained end-to-end (rows stored per second over a ${n(s.steadySeconds)} s steady window): **${n(s.storedPerSec)} msg/s** (produced ${n(s.producedPerSec)} msg/s).`,
           '',
