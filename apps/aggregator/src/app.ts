@@ -184,6 +184,8 @@ export async function startAggregator(
         previous = work;
       }
     } finally {
+      // Stop reporting before the clients close underneath the timers.
+      clearInterval(stats);
       try {
         await inFlight.catch(() => undefined);
         await commits;
@@ -192,7 +194,6 @@ export async function startAggregator(
         await redis.close();
         await pool.end();
       } finally {
-        clearInterval(stats);
         await health?.close();
         log.info(
           'aggregator stopped',

@@ -62,6 +62,7 @@ export class BatchConsumer {
   readonly #opts: BatchConsumerOptions;
   #revoking: Promise<void> = Promise.resolve();
   #assigned = new Map<string, TopicPartition>();
+  #closed = false;
 
   private constructor(consumer: NativeConsumer, opts: BatchConsumerOptions) {
     this.#consumer = consumer;
@@ -133,8 +134,15 @@ export class BatchConsumer {
   /** High watermark minus position, per assigned partition, from librdkafka's cached fetch state. */
   lag(): Array<{ topic: string; partition: number; lag: number }> {
     const parts = this.assignment;
-    if (parts.length === 0) return [];
-    const positions = this.#consumer.position(parts);
+    if (parts.length === 0 || this.#closed) return [];
+    let positions: ReturnType<NativeConsumer['position']>;
+    try {
+      positions = this.#consumer.position(parts);
+    } catch {
+      // Disconnected underneath us (shutdown, fatal error): no lag to report rather than a throw
+      // from a timer or a metrics scrape, which would take the whole process down.
+      return [];
+    }
     return positions.map((p) => {
       let high = 0;
       try {
@@ -148,6 +156,7 @@ export class BatchConsumer {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await this.#revoking;
     await new Promise<void>((resolve) => {
       this.#consumer.unsubscribe();
