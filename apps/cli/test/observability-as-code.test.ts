@@ -78,7 +78,9 @@ describe('metrics, dashboards and rules as code', () => {
       if (type === 'counter') expect(name).toMatch(/_total$/);
       else expect(name).not.toMatch(/_total$/);
       if (type === 'histogram') expect(name).toMatch(/_(seconds|messages|records)$/);
-      expect(DOCS, `${name} is not documented in the README's Observability section`).toContain(`| \`${name}\` |`);
+      expect(DOCS, `${name} is not documented in the README's Observability section`).toContain(
+        `| \`${name}\` |`,
+      );
     }
   });
 
