@@ -10,6 +10,7 @@ const PRODUCER = 4;
 const CONSUMER = 5;
 const COUNT = 300;
 const LINK_LIMIT = 8;
+const BACKLOG = 100;
 // A dead letter produced by "someone else" with its own trace context.
 const BAD_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const BAD_SPAN = '00f067aa0ba902b7';
@@ -35,11 +36,15 @@ describe('traces across processes', () => {
       OTEL_SPAN_LINK_COUNT_LIMIT: String(LINK_LIMIT),
       OTEL_BSP_SCHEDULE_DELAY: '200',
     };
+    // A backlog first, so the aggregator's first poll is one batch with far more messages than the
+    // link cap (whatever the machine's timing), then a live stream.
+    const backlog = startCli(['produce', '--rate', 'max', '--count', String(BACKLOG)], env);
+    expect((await backlog.exited).code, backlog.output()).toBe(0);
     const agg = startCli(['aggregate'], env);
     try {
       await waitFor('partitions assigned', () => agg.output().includes('partitions assigned'), 60_000);
       // Over ~2 s, so some 1 s bars close while messages still flow (in traced batches).
-      const producer = startCli(['produce', '--rate', '150', '--count', String(COUNT)], env);
+      const producer = startCli(['produce', '--rate', '150', '--count', String(COUNT - BACKLOG)], env);
       expect((await producer.exited).code, producer.output()).toBe(0);
       await sendDeadLetter(inject('stack').brokers, iso.topics.raw);
       await waitFor(
