@@ -1,4 +1,4 @@
-import { BatchConsumer, KafkaProducer, type PartitionOffset } from '@tickflow/kafka';
+import { BatchConsumer, KafkaProducer, OffsetCommitter, type PartitionOffset } from '@tickflow/kafka';
 import {
   AlertWriter,
   createPool,
@@ -121,6 +121,13 @@ export async function startAggregator(
   });
 
   let inFlight: Promise<unknown> = Promise.resolve();
+  const committer = new OffsetCommitter({
+    commit: (offsets) => consumer.commit(offsets),
+    onError: (e) => {
+      errors.commitFailures++;
+      log.warn('offset commit failed; messages will be redelivered', { error: e.message });
+    },
+  });
   let connected: BatchConsumer | undefined;
   metrics = createAggregatorMetrics({ pipeline, consumer: () => connected, errors, tracing: traces.stats });
   const consumer = await BatchConsumer.connect({
@@ -132,6 +139,7 @@ export async function startAggregator(
     onAssign: (parts) => log.info('partitions assigned', { partitions: parts.map((p) => p.partition) }),
     onRevoke: async (parts) => {
       await inFlight.catch(() => undefined);
+      await committer.flush();
       const dropped = pipeline.forgetPartitions(parts);
       log.info('partitions revoked', { partitions: parts.map((p) => p.partition), symbolsDropped: dropped });
     },
@@ -152,17 +160,10 @@ export async function startAggregator(
   log.info('aggregating', { input: cfg.inputTopic, group: cfg.groupId });
 
   const done = (async () => {
-    let commits: Promise<void> = Promise.resolve();
-    const commit = (offsets: PartitionOffset[]) => {
-      // Commits run behind the next batch but strictly in order; a failure (e.g. the partition was
-      // just revoked) only means those messages are redelivered, which the idempotent sinks absorb.
-      commits = commits.then(() =>
-        consumer.commit(offsets).catch((e: Error) => {
-          errors.commitFailures++;
-          log.warn('offset commit failed; messages will be redelivered', { error: e.message });
-        }),
-      );
-    };
+    // Commits follow batch order, one request at a time; offsets of batches finished meanwhile are
+    // merged into the next request. A failure (e.g. the partition was just revoked) only means
+    // those messages are redelivered, which the idempotent sinks absorb.
+    const commit = (offsets: PartitionOffset[]) => committer.add(offsets);
     // 'waiting' for the first stored trade, then the time the warm-up ends, then 'off'.
     let warmup: 'off' | 'waiting' | number = cfg.latencyWarmupMs > 0 ? 'waiting' : 'off';
     let previous: Promise<void> | undefined;
@@ -188,7 +189,7 @@ export async function startAggregator(
       clearInterval(stats);
       try {
         await inFlight.catch(() => undefined);
-        await commits;
+        await committer.flush();
         await consumer.close();
         await producer.close();
         await redis.close();

@@ -1,5 +1,7 @@
 export type { PartitionLag, TopicSpec } from './admin.ts';
 export { consumerGroupLag, ensureTopics } from './admin.ts';
+export type { OffsetCommitterOptions } from './committer.ts';
+export { OffsetCommitter } from './committer.ts';
 export type { BatchConsumerOptions, ConsumedMessage, PartitionOffset } from './consumer.ts';
 export { BatchConsumer } from './consumer.ts';
 export type { KafkaHeaders } from './headers.ts';
