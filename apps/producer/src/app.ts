@@ -34,6 +34,17 @@ export interface ProducerStats {
   feed?: FeedStatsSnapshot;
 }
 
+// Key buffers per symbol: a string key is converted to a fresh native copy on every produce().
+const keyBuffers = new Map<string, Buffer>();
+function keyOf(symbol: string): Buffer {
+  let key = keyBuffers.get(symbol);
+  if (key === undefined) {
+    key = Buffer.from(symbol);
+    if (keyBuffers.size < 100_000) keyBuffers.set(symbol, key);
+  }
+  return key;
+}
+
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 /**
@@ -54,6 +65,12 @@ export async function runProducer(
       `--rate does not apply to --source ${cfg.source}: a live feed is forwarded at the market's pace`,
     );
   }
+  // A traced send's span ends on its acknowledgement, which errors-only mode never reports.
+  const deliveryReports = traces.enabled ? 'all' : cfg.deliveryReports;
+  if (deliveryReports !== cfg.deliveryReports)
+    log.warn(
+      "tracing is on: using --delivery-reports all (a send span ends on the record's acknowledgement)",
+    );
   if (cfg.createTopics) await ensureTopics(cfg.brokers, [{ topic: cfg.topic, partitions: cfg.partitions }]);
   const producer = await KafkaProducer.connect({
     brokers: cfg.brokers,
@@ -61,6 +78,7 @@ export async function runProducer(
     window: cfg.window,
     compression: cfg.compression,
     lingerMs: cfg.lingerMs,
+    deliveryReports,
     onError: (e) => log.warn(e.message),
   });
 
@@ -98,7 +116,8 @@ export async function runProducer(
   // Strictly increasing ingest times make them an arrival sequence: the contract breaks OHLC ties
   // by arrival, and two trades accepted in the same microsecond would otherwise be unordered.
   let lastIngestUs = 0;
-  const send = async (t: Trade) => {
+  /** Validates, encodes and enqueues; returns the record when the window is full (the caller waits). */
+  const trySend = (t: Trade): { record: OutgoingRecord; cb: DeliveryCallback } | undefined => {
     lastIngestUs = Math.max(nowUs(), lastIngestUs + 1);
     t.ingestTimeUs = lastIngestUs;
     const invalid = validateTrade(t);
@@ -107,12 +126,12 @@ export async function runProducer(
       counters.rejected.set(invalid.reason, (counters.rejected.get(invalid.reason) ?? 0) + 1);
       if (rejected <= 10)
         log.warn('refusing invalid trade', { reason: invalid.reason, error: invalid.error });
-      return;
+      return undefined;
     }
     const bytes = encodeTrade(t);
     const record: OutgoingRecord = {
       topic: cfg.topic,
-      key: t.symbol,
+      key: keyOf(t.symbol),
       value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length),
     };
     // Only sampled messages carry trace headers and a per-message callback.
@@ -125,12 +144,17 @@ export async function runProducer(
         onDelivery(err, r, latencyUs);
       };
     }
-    if (!producer.trySend(record, cb)) {
-      const waitStart = performance.now();
-      counters.backpressureWaits++;
-      await producer.send(record, cb);
-      counters.backpressureWaitMs += performance.now() - waitStart;
-    }
+    return producer.trySend(record, cb) ? undefined : { record, cb };
+  };
+  const waitAndSend = async (pending: { record: OutgoingRecord; cb: DeliveryCallback }) => {
+    const waitStart = performance.now();
+    counters.backpressureWaits++;
+    await producer.send(pending.record, pending.cb);
+    counters.backpressureWaitMs += performance.now() - waitStart;
+  };
+  const send = async (t: Trade) => {
+    const pending = trySend(t);
+    if (pending) await waitAndSend(pending);
   };
 
   const requested = live
@@ -167,7 +191,11 @@ export async function runProducer(
           await sleep(Math.max(1, Math.floor(pacer.msUntilNext(performance.now()))));
           continue;
         }
-        for (let i = 0; i < due && !stopped(); i++) await send(source.next(nowUs()));
+        // Synchronous unless the window is full: no promise per message on the hot path.
+        for (let i = 0; i < due && !stopped(); i++) {
+          const pending = trySend(source.next(nowUs()));
+          if (pending) await waitAndSend(pending);
+        }
         // Let delivery reports and timers run between bursts.
         await new Promise((r) => setImmediate(r));
       }

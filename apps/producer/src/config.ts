@@ -87,6 +87,12 @@ export const producerConfigSpec = {
     schema: fields.integer(5, 0, 1000),
     help: 'producer batching delay',
   },
+  deliveryReports: {
+    env: 'PRODUCER_DELIVERY_REPORTS',
+    flag: 'delivery-reports',
+    schema: fields.oneOf(['all', 'errors'] as const, 'all'),
+    help: "'errors': only failed sends are reported (less CPU; no delivery latency, tracing needs 'all')",
+  },
   window: {
     env: 'PRODUCER_WINDOW',
     flag: 'window',

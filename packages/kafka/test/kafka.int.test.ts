@@ -50,4 +50,47 @@ describe('kafka adapter on a real broker', () => {
     expect(total).toBe(1000 - offsets.reduce((s, o) => s + o.offset, 0));
     await consumer.close();
   });
+
+  it('errors-only delivery reports: librdkafka bounds the window, drain settles the count, nothing is lost', async () => {
+    const topic = `t-${randomUUID()}`;
+    await ensureTopics(brokers, [{ topic, partitions: 2 }]);
+    const producer = await KafkaProducer.connect({
+      brokers,
+      clientId: 'test-errors-only',
+      window: 50,
+      deliveryReports: 'errors',
+    });
+    let callbacks = 0;
+    let refused = 0;
+    for (let i = 0; i < 2000; i++) {
+      const record = { topic, key: `k${i % 5}`, value: Buffer.from(String(i)) };
+      // A full librdkafka queue refuses instead of growing; send() waits for room.
+      if (!producer.trySend(record, () => callbacks++)) {
+        refused++;
+        await producer.send(record, () => callbacks++);
+      }
+    }
+    await producer.drain();
+    expect(refused).toBeGreaterThan(0);
+    expect(producer.stats).toMatchObject({ sent: 2000, acked: 2000, failed: 0 });
+    expect(callbacks).toBe(0); // successes are not reported in this mode
+    expect(producer.inFlight).toBe(0);
+    await expect(producer.sendAll([{ topic, key: null, value: Buffer.from('x') }])).rejects.toThrow(
+      /delivery reports/,
+    );
+    await producer.close();
+
+    const consumer = await BatchConsumer.connect({
+      brokers,
+      groupId: `g-${randomUUID()}`,
+      clientId: 'test',
+      topics: [topic],
+    });
+    const seen = new Set<string>();
+    while (seen.size < 2000) {
+      for (const m of await consumer.poll(500, 500)) seen.add(m.value?.toString() ?? '');
+    }
+    expect(seen.size).toBe(2000);
+    await consumer.close();
+  });
 });
