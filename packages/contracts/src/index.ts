@@ -26,6 +26,7 @@ export {
   type DlqReason,
   decodeTrade,
   encodeTrade,
+  SOURCE_PATTERN,
   SYMBOL_PATTERN,
   TRADE_SOURCES,
   type Trade,

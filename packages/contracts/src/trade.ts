@@ -57,6 +57,8 @@ export type DecodeTradeResult = { ok: true; trade: Trade } | TradeRejection;
 
 /** Upper-case by contract: nothing is normalised, so `aapl` is rejected rather than silently merged with `AAPL`. */
 export const SYMBOL_PATTERN = /^[A-Z0-9][A-Z0-9._:\-/]{0,31}$/;
+/** Feed names (`synthetic`, `replay`, `binance`, `finnhub`, ...): no control characters, so they join keys safely. */
+export const SOURCE_PATTERN = /^[a-z0-9][a-z0-9._-]{0,31}$/;
 
 /** A serialised Trade is ~60-100 bytes; anything near this limit is not a trade. */
 export const DEFAULT_MAX_TRADE_BYTES = 4096;
@@ -108,6 +110,12 @@ export function validateTrade(t: Trade): TradeRejection | null {
   }
   if (typeof t.source !== 'string' || t.source.length === 0) {
     return reject('invalid-source', `source is empty (got ${describeValue(t.source)})`);
+  }
+  if (!SOURCE_PATTERN.test(t.source)) {
+    return reject(
+      'invalid-source',
+      `source must be a lower-case name like "binance" (${SOURCE_PATTERN}), got ${describeValue(t.source)}`,
+    );
   }
   if (typeof t.tradeId !== 'string' || t.tradeId.length === 0) {
     return reject('missing-trade-id', `trade_id is empty (got ${describeValue(t.tradeId)})`);

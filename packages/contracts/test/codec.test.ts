@@ -14,6 +14,7 @@ import {
   encodeTrade,
   MalformedMessageError,
   type PriceAlert,
+  SOURCE_PATTERN,
   type Trade,
   validateTrade,
 } from '../src/index.ts';
@@ -83,8 +84,9 @@ describe('round trips', () => {
     const positive = fc.double({ min: Number.MIN_VALUE, max: 1e12, noNaN: true });
     const time = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
     const text = fc.string({ minLength: 1, maxLength: 40 });
+    const source = fc.stringMatching(SOURCE_PATTERN);
     fc.assert(
-      fc.property(symbol, positive, positive, time, time, text, text, (s, p, q, e, i, src, id) => {
+      fc.property(symbol, positive, positive, time, time, source, text, (s, p, q, e, i, src, id) => {
         const t: Trade = {
           symbol: s,
           price: p,
@@ -245,6 +247,12 @@ describe('decodeTrade rejects every bad-input class with the right reason', () =
     expect(r).toMatchObject({ ok: false, reason: 'missing-trade-id' });
     if (!r.ok) expect(r.error).toContain('trade_id');
     expect(reasonOf(withTrade({ source: '' }))).toBe('invalid-source');
+  });
+
+  it('source names cannot carry control characters (they are joined into the identity key)', () => {
+    expect(reasonOf(withTrade({ source: 'binance\u001fX' }))).toBe('invalid-source');
+    expect(reasonOf(withTrade({ source: 'Binance' }))).toBe('invalid-source');
+    expect(reasonOf(withTrade({ source: 'my-feed.v2' }))).toBe('ok');
   });
 
   it('error messages name the field and the value', () => {

@@ -8,6 +8,7 @@ import {
   barsDdl,
   compressionDdl,
   extensionDdl,
+  identityKeyDdl,
   type SchemaMode,
   type SchemaOptions,
   type Statement,
@@ -40,6 +41,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 5,
     name: 'trades compression settings (TimescaleDB path only)',
     statements: (m) => compressionDdl(m),
+  },
+  {
+    version: 6,
+    name: 'single-value trade identity index (plain PostgreSQL only)',
+    statements: (m) => identityKeyDdl(m),
   },
 ];
 

@@ -2,6 +2,7 @@
 import type { ChunkLimits } from './chunking.ts';
 import { floatElement, intElement, textElement } from './pg-array.ts';
 import type { Queryable } from './queryable.ts';
+import { IDENTITY_KEY_SQL } from './schema.ts';
 import type { ServerInfo } from './server.ts';
 import { microsToTimestamptzSql } from './time.ts';
 import type { Trade } from './types.ts';
@@ -20,9 +21,9 @@ export interface TradeWriter {
   write(trades: readonly Trade[], options?: TradeWriteOptions): Promise<{ inserted: number }>;
 }
 
-/** The identity of a stored trade, (source, symbol, trade_id), as one string. */
+/** The identity of a stored trade as one string: what IDENTITY_KEY_SQL computes in the database. */
 export function tradeKey(source: string, symbol: string, tradeId: string): string {
-  return `${source}\u0000${symbol}\u0000${tradeId}`;
+  return `${source}\u001f${symbol}\u001f${tradeId}`;
 }
 
 export type TradeWriteStrategy = 'unnest';
@@ -71,7 +72,8 @@ export const TRADE_COLUMNS: readonly UnnestColumn<Trade>[] = [
 ];
 
 export const INSERT_TRADES_SQL = buildUnnestInsert('trades', TRADE_COLUMNS);
-export const INSERT_TRADES_RETURNING_SQL = `${INSERT_TRADES_SQL} RETURNING source, symbol, trade_id`;
+/** Returns each newly stored trade's identity as one value, the same string `tradeKey` builds. */
+export const INSERT_TRADES_RETURNING_SQL = `${INSERT_TRADES_SQL} RETURNING ${IDENTITY_KEY_SQL}`;
 
 /** Bulk insert through unnest'ed array parameters; one round trip per chunk. */
 export class UnnestTradeWriter implements TradeWriter {
@@ -98,8 +100,7 @@ export class UnnestTradeWriter implements TradeWriter {
           TRADE_COLUMNS,
           this.#limits,
           (rows) => {
-            for (const r of rows)
-              fresh.add(tradeKey(r.source as string, r.symbol as string, r.trade_id as string));
+            for (const r of rows) fresh.add(r[0] as string);
           },
         )
       : await insertUnnest(

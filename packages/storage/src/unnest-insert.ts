@@ -63,8 +63,8 @@ export async function insertUnnest<T>(
   rows: readonly T[],
   columns: readonly UnnestColumn<T>[],
   limits: ChunkLimits,
-  /** With a RETURNING statement: receives each committed chunk's returned rows. */
-  onReturned?: (rows: readonly Record<string, unknown>[]) => void,
+  /** With a RETURNING statement: receives each committed chunk's returned rows, as arrays of column values. */
+  onReturned?: (rows: readonly unknown[][]) => void,
 ): Promise<number> {
   if (rows.length === 0) return 0;
   const { elements, rowBytes } = encodeRows(rows, columns);
@@ -76,7 +76,8 @@ export async function insertUnnest<T>(
     const values = elements.map((col) =>
       arrayLiteral(start === 0 && end === col.length ? col : col.slice(start, end)),
     );
-    const res = await db.query({ name: statementName, text: sql, values });
+    // Array rows: no object with named properties built per returned row.
+    const res = await db.query({ name: statementName, text: sql, values, rowMode: 'array' });
     inserted += res.rowCount ?? 0;
     onReturned?.(res.rows);
   }

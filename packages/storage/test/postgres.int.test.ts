@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appliedMigrations, MIGRATIONS, MigrationError, migrate } from '../src/migrations.ts';
 import { createPool } from '../src/pool.ts';
 import { countTrades } from '../src/queries.ts';
-import { createTradeWriter, POSTGRES_WRITE_LIMITS } from '../src/trades-writer.ts';
+import { createTradeWriter, POSTGRES_WRITE_LIMITS, tradeKey } from '../src/trades-writer.ts';
 import { makeTrades } from './reference.ts';
 import { contractTests } from './suite.ts';
 
@@ -61,6 +61,31 @@ describe('migrations on plain PostgreSQL', () => {
     expect((await appliedMigrations(p)).map((m) => [m.version, m.name])).toEqual(
       MIGRATIONS.map((m) => [m.version, m.name]),
     );
+    // Migration 6 left exactly one identity index, on the single joined value.
+    const { rows } = await p.query<{ indexdef: string }>(
+      "SELECT indexdef FROM pg_indexes WHERE tablename = 'trades' AND indexdef LIKE 'CREATE UNIQUE%'",
+    );
+    expect(rows.map((r) => r.indexdef)).toEqual([expect.stringContaining('trades_identity_key')]);
+    expect(rows[0]?.indexdef).toContain('chr(31)');
+  });
+
+  it('the identity index keeps one row per (source, symbol, trade_id), whatever else differs', async () => {
+    const p = await open(await freshDatabase('identity'));
+    await migrate(p);
+    const w = createTradeWriter(p);
+    const [t] = makeTrades(1, { symbol: 'IDX', idPrefix: 'same' });
+    if (!t) throw new Error('no trade');
+    const fresh = new Set<string>();
+    expect(await w.write([t, { ...t, price: t.price + 1 }], { fresh })).toEqual({ inserted: 1 });
+    expect([...fresh]).toEqual([tradeKey(t.source, t.symbol, t.tradeId)]);
+    // Same trade id under another symbol or source is another trade.
+    expect(
+      await w.write([
+        { ...t, symbol: 'IDY' },
+        { ...t, source: 'replay' },
+      ]),
+    ).toEqual({ inserted: 2 });
+    expect(await w.write([t])).toEqual({ inserted: 0 });
   });
 
   it('serialises two migrators starting at once: each version applied exactly once', async () => {
