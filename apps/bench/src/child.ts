@@ -24,12 +24,19 @@ export class BenchChild {
     env: Record<string, string>,
     t0: number,
     nodeArgs: string[] = [],
+    /** > 0: run under nice(1), so every thread of the process starts at that priority (nice execs: same pid). */
+    niceness = 0,
   ) {
     this.name = name;
-    this.child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
-      env: { ...process.env, ...env, LOG_FORMAT: 'json', STATS_INTERVAL: env.STATS_INTERVAL ?? '1s' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const argv = [...nodeArgs, CLI, ...args];
+    this.child = spawn(
+      niceness > 0 ? 'nice' : process.execPath,
+      niceness > 0 ? ['-n', String(niceness), process.execPath, ...argv] : argv,
+      {
+        env: { ...process.env, ...env, LOG_FORMAT: 'json', STATS_INTERVAL: env.STATS_INTERVAL ?? '1s' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const onData = (chunk: Buffer) => {
       this.#text += chunk.toString();
       let nl = this.#text.indexOf('\n');

@@ -78,8 +78,15 @@ export class BenchContext {
     };
   }
 
-  start(name: string, args: string[], run: RunEnv, t0: number, nodeArgs: string[] = []): BenchChild {
-    return new BenchChild(name, args, run.env, t0, nodeArgs);
+  start(
+    name: string,
+    args: string[],
+    run: RunEnv,
+    t0: number,
+    nodeArgs: string[] = [],
+    niceness = 0,
+  ): BenchChild {
+    return new BenchChild(name, args, run.env, t0, nodeArgs, niceness);
   }
 
   /** Samples of the long-running services and the given children, for CPU and memory figures. */

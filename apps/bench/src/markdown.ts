@@ -1,3 +1,4 @@
+import { MAX_RATE_PRODUCER_FLAGS, MAX_RATE_PRODUCER_NICE } from './producer-flags.ts';
 import type { BenchResult, Latency } from './result.ts';
 import { overhead } from './tracing-levels.ts';
 
@@ -25,7 +26,9 @@ export function renderMarkdown(r: BenchResult): string {
     switch (s.name) {
       case 'max-throughput':
         out.push(
-          '## Max throughput (producer at --rate max with --linger-ms 25, one aggregator, all sinks on)',
+          '## Max throughput (producer at --rate max, one aggregator, all sinks on)',
+          '',
+          `Producer: \`${MAX_RATE_PRODUCER_FLAGS.join(' ')}\` at nice ${MAX_RATE_PRODUCER_NICE} (a load generator on the same two cores; see apps/bench/src/scenarios/throughput.ts).`,
           '',
         );
         out.push(

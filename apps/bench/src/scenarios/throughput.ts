@@ -1,16 +1,11 @@
 import type { BenchChild, JsonLine } from '../child.ts';
 import { type BenchContext, sleep } from '../context.ts';
 import type { ProcSample } from '../procstat.ts';
+import { MAX_RATE_PRODUCER_FLAGS, MAX_RATE_PRODUCER_NICE } from '../producer-flags.ts';
 import type { Latency, ScenarioResult } from '../result.ts';
 import { cpuShare, type RateSample, sustainedRate } from '../stats.ts';
 
 type Stats = JsonLine & { rate: number; e2e: Latency; stored: number };
-
-/**
- * Max-rate runs batch harder on the producer (fewer, larger produce requests: measured 14.7k -> 25.8k
- * msg/s stored with linger 5 -> 25 ms, broker CPU 0.70 -> 0.37 cores); latency runs keep the default.
- */
-export const THROUGHPUT_LINGER_MS = 25;
 
 export interface ThroughputRun {
   storedPerSec: number;
@@ -46,17 +41,11 @@ export async function runAtMaxRate(
   await Promise.all(aggs.map((a) => waitForLine(a, 'partitions assigned', 60_000)));
   const producer = ctx.start(
     'producer',
-    [
-      'produce',
-      '--rate',
-      'max',
-      '--duration',
-      `${warmupS + steadyS + 2}s`,
-      '--linger-ms',
-      String(THROUGHPUT_LINGER_MS),
-    ],
+    ['produce', '--rate', 'max', '--duration', `${warmupS + steadyS + 2}s`, ...MAX_RATE_PRODUCER_FLAGS],
     run,
     t0,
+    [],
+    MAX_RATE_PRODUCER_NICE,
   );
   const started = (performance.now() - t0) / 1000;
   await sleep(warmupS * 1000);
