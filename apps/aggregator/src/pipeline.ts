@@ -1,6 +1,5 @@
 import { type Bar, DLQ_REASONS, type PriceAlert, type Trade } from '@tickflow/contracts';
 import type { ConsumedMessage, PartitionOffset } from '@tickflow/kafka';
-import { tradeKey } from '@tickflow/storage';
 import { LatencyHistogram } from '@tickflow/telemetry';
 import { classifyBatch, type DeadLetter } from './classify.ts';
 import { coalesceLatest, type MarketAggregator } from './core/index.ts';
@@ -8,8 +7,8 @@ import { retryUntilDone } from './retry.ts';
 
 /** Everything a batch is written to. Each method resolves only once its store has durably taken the data. */
 export interface Sinks {
-  /** Adds the `tradeKey` of every trade it newly stored to `fresh` (already stored ones are skipped). */
-  storeTrades(trades: readonly Trade[], fresh: Set<string>): Promise<unknown>;
+  /** Sets `fresh[i]` to 1 for every trade it newly stored (already stored ones stay 0); see TradeWriteOptions. */
+  storeTrades(trades: readonly Trade[], fresh: Uint8Array): Promise<unknown>;
   storeAlerts(alerts: readonly PriceAlert[]): Promise<unknown>;
   writeLatest(latest: Iterable<Trade>): Promise<unknown>;
   publishAlerts(alerts: readonly PriceAlert[]): Promise<unknown>;
@@ -179,7 +178,7 @@ export class BatchPipeline {
 
     // Durable state first: trades, latest prices, dead letters. The trades INSERT starts at once;
     // the latest-price write waits for the previous batch's, so ties keep the later arrival.
-    const fresh = new Set<string>();
+    const fresh = new Uint8Array(batch.trades.length);
     const s = this.#sinks;
     const previousDurable = this.#durableChain;
     const durable = this.#writeAll(trace, [
@@ -212,13 +211,15 @@ export class BatchPipeline {
       await durable;
       const storedAt = this.#now();
       await previousCore;
-      const freshCount = fresh.size;
+      let freshCount = 0;
       const coreStart = this.#now();
       // The core sees each trade once: only those this batch newly stored, so a duplicated or
       // replayed message never counts twice in a bar (the same set the database holds).
-      for (const t of batch.trades) {
-        if (!fresh.delete(tradeKey(t.source, t.symbol, t.tradeId))) continue;
-        if (this.#core.add(t, polledAt).late) this.stats.lateTrades++;
+      const trades = batch.trades;
+      for (let i = 0; i < trades.length; i++) {
+        if (fresh[i] !== 1) continue;
+        freshCount++;
+        if (this.#core.add(trades[i] as Trade, polledAt).late) this.stats.lateTrades++;
       }
       const out = this.#core.drain(polledAt);
       const coreDone = this.#now();

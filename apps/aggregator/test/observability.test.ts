@@ -41,12 +41,12 @@ const msg = (i: number, sampled: boolean | undefined, value?: Buffer): ConsumedM
 class FlakySinks implements Sinks {
   readonly stored = new Set<string>();
   redisFailures = 0;
-  async storeTrades(trades: readonly Trade[], fresh: Set<string>) {
-    for (const t of trades) {
+  async storeTrades(trades: readonly Trade[], fresh: Uint8Array) {
+    for (const [i, t] of trades.entries()) {
       const k = tradeKey(t.source, t.symbol, t.tradeId);
       if (!this.stored.has(k)) {
         this.stored.add(k);
-        fresh.add(k);
+        fresh[i] = 1;
       }
     }
   }

@@ -17,7 +17,7 @@ class MemorySinks implements Sinks {
   failTradesTimes = 0;
   readonly calls: string[] = [];
 
-  async storeTrades(trades: readonly Trade[], fresh: Set<string>) {
+  async storeTrades(trades: readonly Trade[], fresh: Uint8Array) {
     this.calls.push('trades');
     // Commits the first half, then fails: a partly applied write, as a chunked INSERT can leave.
     const half = Math.ceil(trades.length / 2);
@@ -29,7 +29,7 @@ class MemorySinks implements Sinks {
       const k = tradeKey(t.source, t.symbol, t.tradeId);
       if (!this.trades.has(k)) {
         this.trades.set(k, t);
-        fresh.add(k);
+        fresh[i] = 1;
       }
     }
   }
@@ -169,7 +169,7 @@ describe('BatchPipeline', () => {
   it('overlaps two batches but feeds the core and resolves in batch order', async () => {
     class SlowFirst extends MemorySinks {
       calls2 = 0;
-      override async storeTrades(trades: readonly Trade[], fresh: Set<string>) {
+      override async storeTrades(trades: readonly Trade[], fresh: Uint8Array) {
         // The first batch's INSERT is slow, the second's fast: the second must still wait its turn.
         if (this.calls2++ === 0) await new Promise((r) => setTimeout(r, 50));
         return super.storeTrades(trades, fresh);

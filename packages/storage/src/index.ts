@@ -36,7 +36,7 @@ export { inspectServer, type ServerInfo } from './server.ts';
 export { assertMicros, microsToIso, microsToTimestamptzSql, timestamptzToMicrosSql } from './time.ts';
 export {
   createTradeWriter,
-  INSERT_TRADES_RETURNING_SQL,
+  INSERT_TRADES_FRESH_SQL,
   INSERT_TRADES_SQL,
   PGLITE_WRITE_LIMITS,
   POSTGRES_WRITE_LIMITS,

@@ -10,10 +10,12 @@ import { buildUnnestInsert, insertUnnest, type UnnestColumn } from './unnest-ins
 
 export interface TradeWriteOptions {
   /**
-   * Receives the key (`tradeKey`) of every trade this call newly inserted, chunk by chunk as each
-   * commits, so a caller that retries a partly failed write still learns about the chunks that made it.
+   * One flag per trade (same length and order as the trades): set to 1 for every trade this call
+   * newly inserted, chunk by chunk as each commits, so a caller that retries a partly failed write
+   * with the same array keeps the flags of the chunks that made it. Of identical trades within one
+   * call only the first is flagged.
    */
-  fresh?: Set<string>;
+  fresh?: Uint8Array;
 }
 
 export interface TradeWriter {
@@ -72,8 +74,17 @@ export const TRADE_COLUMNS: readonly UnnestColumn<Trade>[] = [
 ];
 
 export const INSERT_TRADES_SQL = buildUnnestInsert('trades', TRADE_COLUMNS);
-/** Returns each newly stored trade's identity as one value, the same string `tradeKey` builds. */
-export const INSERT_TRADES_RETURNING_SQL = `${INSERT_TRADES_SQL} RETURNING ${IDENTITY_KEY_SQL}`;
+/**
+ * One result row per chunk: how many trades it inserted and, only when that is not all of them (a
+ * redelivery), the identities of those it did insert (the strings `tradeKey` builds). Returning every
+ * inserted row instead cost the aggregator 1.4 µs of CPU per trade (3.3 -> 1.9 µs/row measured with
+ * 2,000-row chunks) for a list that is almost always "everything". $1 is the time column's array, so
+ * its cardinality is the chunk's row count.
+ */
+export const INSERT_TRADES_FRESH_SQL = `WITH ins AS (${INSERT_TRADES_SQL} RETURNING ${IDENTITY_KEY_SQL} AS k)
+SELECT count(*)::int4 AS inserted,
+       CASE WHEN count(*) = cardinality($1::int8[]) THEN NULL ELSE array_agg(k) END AS fresh
+  FROM ins`;
 
 /** Bulk insert through unnest'ed array parameters; one round trip per chunk. */
 export class UnnestTradeWriter implements TradeWriter {
@@ -94,14 +105,12 @@ export class UnnestTradeWriter implements TradeWriter {
     const inserted = fresh
       ? await insertUnnest(
           this.#db,
-          'tickflow_insert_trades_returning',
-          INSERT_TRADES_RETURNING_SQL,
+          'tickflow_insert_trades_fresh',
+          INSERT_TRADES_FRESH_SQL,
           trades,
           TRADE_COLUMNS,
           this.#limits,
-          (rows) => {
-            for (const r of rows) fresh.add(r[0] as string);
-          },
+          (rows, start, end) => flagFresh(trades, fresh, rows[0], start, end),
         )
       : await insertUnnest(
           this.#db,
@@ -113,6 +122,36 @@ export class UnnestTradeWriter implements TradeWriter {
         );
     return { inserted };
   }
+}
+
+/** Sets the fresh flags of one chunk from its result row [inserted, identities or null]. */
+function flagFresh(
+  trades: readonly Trade[],
+  fresh: Uint8Array,
+  row: readonly unknown[] | undefined,
+  start: number,
+  end: number,
+): number {
+  const inserted = Number(row?.[0] ?? 0);
+  const keys = row?.[1] as string[] | null | undefined;
+  if (keys == null) {
+    if (inserted === end - start) fresh.fill(1, start, end);
+    return inserted;
+  }
+  // Some were already stored: match identities back to positions, first occurrence first.
+  const positions = new Map<string, number[]>();
+  for (let i = start; i < end; i++) {
+    const t = trades[i] as Trade;
+    const k = tradeKey(t.source, t.symbol, t.tradeId);
+    const list = positions.get(k);
+    if (list) list.push(i);
+    else positions.set(k, [i]);
+  }
+  for (const k of keys) {
+    const i = positions.get(k)?.shift();
+    if (i !== undefined) fresh[i] = 1;
+  }
+  return inserted;
 }
 
 export function createTradeWriter(db: Queryable, options: TradeWriterOptions = {}): TradeWriter {

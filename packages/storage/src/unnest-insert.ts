@@ -63,8 +63,11 @@ export async function insertUnnest<T>(
   rows: readonly T[],
   columns: readonly UnnestColumn<T>[],
   limits: ChunkLimits,
-  /** With a RETURNING statement: receives each committed chunk's returned rows, as arrays of column values. */
-  onReturned?: (rows: readonly unknown[][]) => void,
+  /**
+   * For a statement that returns rows: reads each committed chunk's result (rows as arrays of column
+   * values; the chunk is rows[start, end) of `rows`) and returns how many rows the chunk inserted.
+   */
+  onResult?: (result: readonly unknown[][], start: number, end: number) => number,
 ): Promise<number> {
   if (rows.length === 0) return 0;
   const { elements, rowBytes } = encodeRows(rows, columns);
@@ -78,8 +81,7 @@ export async function insertUnnest<T>(
     );
     // Array rows: no object with named properties built per returned row.
     const res = await db.query({ name: statementName, text: sql, values, rowMode: 'array' });
-    inserted += res.rowCount ?? 0;
-    onReturned?.(res.rows);
+    inserted += onResult ? onResult(res.rows, start, end) : (res.rowCount ?? 0);
   }
   return inserted;
 }

@@ -75,9 +75,9 @@ describe('migrations on plain PostgreSQL', () => {
     const w = createTradeWriter(p);
     const [t] = makeTrades(1, { symbol: 'IDX', idPrefix: 'same' });
     if (!t) throw new Error('no trade');
-    const fresh = new Set<string>();
+    const fresh = new Uint8Array(2);
     expect(await w.write([t, { ...t, price: t.price + 1 }], { fresh })).toEqual({ inserted: 1 });
-    expect([...fresh]).toEqual([tradeKey(t.source, t.symbol, t.tradeId)]);
+    expect([...fresh]).toEqual([1, 0]); // the first of two identical trades is the stored one
     // Same trade id under another symbol or source is another trade.
     expect(
       await w.write([
@@ -86,6 +86,14 @@ describe('migrations on plain PostgreSQL', () => {
       ]),
     ).toEqual({ inserted: 2 });
     expect(await w.write([t])).toEqual({ inserted: 0 });
+    // A redelivered batch mixing stored and new trades flags exactly the new ones, across chunks.
+    const chunked = createTradeWriter(p, { chunkRows: 2 });
+    const more = makeTrades(3, { symbol: 'IDX', idPrefix: 'more' });
+    const mixed = [more[0], t, more[1], { ...t, symbol: 'IDY' }, more[2]] as typeof more;
+    const flags = new Uint8Array(mixed.length);
+    expect(await chunked.write(mixed, { fresh: flags })).toEqual({ inserted: 3 });
+    expect([...flags]).toEqual([1, 0, 1, 0, 1]);
+    expect(tradeKey('a', 'B', 'c')).toBe('a\u001fB\u001fc');
   });
 
   it('serialises two migrators starting at once: each version applied exactly once', async () => {
