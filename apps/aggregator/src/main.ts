@@ -1,13 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError } from '@tickflow/config';
-import {
-  createLogger,
-  onShutdown,
-  startTracing,
-  type TracingConfig,
-  TracingConfigError,
-  tracingConfigFromEnv,
-} from '@tickflow/telemetry';
+import { runEntryPoint } from '@tickflow/telemetry';
 import { aggregatorHelp, loadAggregatorConfig } from './config.ts';
 
 /**
@@ -16,37 +8,20 @@ import { aggregatorHelp, loadAggregatorConfig } from './config.ts';
  * be registered before the driver loads. The CLI imports this file through `@tickflow/aggregator/main`
  * for the same reason.
  */
-export async function main(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${aggregatorHelp}\n`);
-    return 0;
-  }
-  const log = createLogger('aggregator');
-  let cfg: ReturnType<typeof loadAggregatorConfig>;
-  let tracingCfg: TracingConfig;
-  try {
-    cfg = loadAggregatorConfig(argv);
-    tracingCfg = tracingConfigFromEnv(process.env, 'tickflow-aggregator');
-  } catch (err) {
-    if (err instanceof ConfigError || err instanceof TracingConfigError) {
-      process.stderr.write(`tickflow aggregate: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  const signal = onShutdown((m) => log.info(m));
-  const tracing = await startTracing(tracingCfg, { log, instrumentPg: true });
-  try {
-    const { startAggregator } = await import('./app.ts');
-    const handle = await startAggregator(cfg, signal, log, tracing);
-    await handle.done;
-    return 0;
-  } catch (err) {
-    log.error((err as Error).message);
-    return 1;
-  } finally {
-    await tracing.shutdown();
-  }
+export function main(argv: readonly string[]): Promise<number> {
+  return runEntryPoint(argv, {
+    command: 'aggregate',
+    help: aggregatorHelp,
+    load: loadAggregatorConfig,
+    component: 'aggregator',
+    tracing: { serviceName: 'tickflow-aggregator', instrumentPg: true },
+    run: async (cfg, { log, signal, tracing }) => {
+      const { startAggregator } = await import('./app.ts');
+      const handle = await startAggregator(cfg, signal, log, tracing);
+      await handle.done;
+      return 0;
+    },
+  });
 }
 
 if (import.meta.main) process.exitCode = await main(process.argv.slice(2));

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError } from '@tickflow/config';
 import { startStack } from '@tickflow/stack';
+import { runEntryPoint } from '@tickflow/telemetry';
 import { type BenchConfig, benchHelp, loadBenchConfig } from './config.ts';
 import { BenchContext, type BenchPlan } from './context.ts';
 import { machineFacts } from './machine.ts';
@@ -29,21 +29,16 @@ export function planFor(cfg: BenchConfig): BenchPlan {
   };
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${benchHelp}\n`);
-    return 0;
-  }
-  let cfg: BenchConfig;
-  try {
-    cfg = loadBenchConfig(argv);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`tickflow bench: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+export function main(argv: readonly string[]): Promise<number> {
+  return runEntryPoint(argv, {
+    command: 'bench',
+    help: benchHelp,
+    load: loadBenchConfig,
+    run: (cfg) => bench(cfg, argv),
+  });
+}
+
+async function bench(cfg: BenchConfig, argv: readonly string[]): Promise<number> {
   const plan = planFor(cfg);
   const log = (m: string) => process.stdout.write(`${m}\n`);
   const startedAt = new Date().toISOString();

@@ -1,5 +1,6 @@
-import { ConfigError, fields, helpText, loadConfig } from '@tickflow/config';
+import { fields, helpText, loadConfig } from '@tickflow/config';
 import { createPool, MIGRATIONS, migrate } from '@tickflow/storage';
+import { runEntryPoint } from '@tickflow/telemetry';
 
 const spec = {
   databaseUrl: {
@@ -16,23 +17,16 @@ const spec = {
   },
 };
 
-export async function main(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(
-      `Usage: tickflow migrate [flags]\n\nApplies versioned schema migrations once each.\n\n${helpText(spec)}\n`,
-    );
-    return 0;
-  }
-  let cfg: ReturnType<typeof loadConfig<typeof spec>>;
-  try {
-    cfg = loadConfig(spec, argv);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`tickflow migrate: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+export function main(argv: readonly string[]): Promise<number> {
+  return runEntryPoint(argv, {
+    command: 'migrate',
+    help: `Usage: tickflow migrate [flags]\n\nApplies versioned schema migrations once each.\n\n${helpText(spec)}`,
+    load: (args) => loadConfig(spec, args),
+    run: applyMigrations,
+  });
+}
+
+async function applyMigrations(cfg: ReturnType<typeof loadConfig<typeof spec>>): Promise<number> {
   try {
     const pool = await createPool(cfg.databaseUrl, { max: 2 });
     try {

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, fields, helpText, loadConfig } from '@tickflow/config';
+import { fields, helpText, loadConfig } from '@tickflow/config';
 import { DEFAULT_TOPICS } from '@tickflow/contracts';
 import { ensureTopics } from '@tickflow/kafka';
 import { freePort, isPortFree, LOOPBACK, startStack } from '@tickflow/stack';
 import { createPool, migrate } from '@tickflow/storage';
-import { createLogger } from '@tickflow/telemetry';
+import { createLogger, runEntryPoint } from '@tickflow/telemetry';
 import { type KafkaExporterServer, startKafkaExporter } from './kafka-exporter.ts';
 
 const spec = {
@@ -65,21 +65,16 @@ ${helpText(spec)}`;
 
 const CLI = fileURLToPath(new URL('../bin/tickflow.js', import.meta.url));
 
-export async function main(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${upHelp}\n`);
-    return 0;
-  }
-  let cfg: ReturnType<typeof loadConfig<typeof spec>>;
-  try {
-    cfg = loadConfig(spec, argv);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`tickflow up: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+export function main(argv: readonly string[]): Promise<number> {
+  return runEntryPoint(argv, {
+    command: 'up',
+    help: upHelp,
+    load: (args) => loadConfig(spec, args),
+    run: up,
+  });
+}
+
+async function up(cfg: ReturnType<typeof loadConfig<typeof spec>>): Promise<number> {
   const log = createLogger('up');
   const producers: ChildProcess[] = [];
   const aggregators: ChildProcess[] = [];

@@ -6,6 +6,13 @@ export {
   TraceFlags,
   trace as otelTrace,
 } from '@opentelemetry/api';
+export type {
+  CommandEntryPoint,
+  ServiceContext,
+  ServiceEntryPoint,
+  TracedServiceEntryPoint,
+} from './entry-point.ts';
+export { runEntryPoint } from './entry-point.ts';
 export { formatCount, formatMs } from './format.ts';
 export type { HealthServer, HealthServerOptions } from './health.ts';
 export { startHealthServer } from './health.ts';
