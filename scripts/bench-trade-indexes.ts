@@ -24,7 +24,7 @@ const VARIANTS: Record<string, string[]> = {
     'CREATE UNIQUE INDEX ON bench_trades (source, symbol, trade_id)',
     SYMBOL_TIME,
   ],
-  'single-value identity, symbol/time': [
+  'single-value identity, symbol/time (v7)': [
     `CREATE UNIQUE INDEX ON bench_trades (${IDENTITY_KEY_SQL})`,
     SYMBOL_TIME,
   ],

@@ -2,9 +2,12 @@
 // (5m, 15m, 1h, 1d), the newest trade time and the board's sparklines are here. Parameterised SQL only.
 import {
   barsOneMinute,
+  barsRangeSql,
   latestAlerts,
   microsToTimestamptzSql,
   type Queryable,
+  type SchemaMode,
+  schemaMode,
   timestamptzToMicrosSql,
 } from '@tickflow/storage';
 import type { AlertJson, BarIntervalName, BarJson } from './api-types.ts';
@@ -52,9 +55,10 @@ const NEWEST_TRADE_SQL = `SELECT ${timestamptzToMicrosSql('max(time)')} AS us FR
 /**
  * Coarser bars from bars_1m: open of the first minute, close of the last, extremes, total volume,
  * volume-weighted vwap, total trade count. date_bin on the epoch gives the same UTC-aligned buckets as
- * TimescaleDB's time_bucket and works on both schema paths.
+ * TimescaleDB's time_bucket and works on both schema paths. The minutes come from barsRangeSql, which on
+ * plain PostgreSQL aggregates the range of trades itself (the bars_1m view could not use an index for it).
  */
-const REBUCKETED_BARS_SQL = `SELECT * FROM (
+const rebucketedBarsSql = (mode: SchemaMode) => `SELECT * FROM (
   SELECT ${timestamptzToMicrosSql('b')} AS start_us,
          (array_agg(open ORDER BY bucket))[1] AS open,
          max(high) AS high,
@@ -65,28 +69,36 @@ const REBUCKETED_BARS_SQL = `SELECT * FROM (
          sum(trade_count)::int8 AS trade_count
     FROM (SELECT date_bin($2::interval, bucket, ${EPOCH}) AS b, bucket, open, high, low, close, volume, vwap,
                  trade_count
-            FROM bars_1m
-           WHERE symbol = $1
-             AND bucket >= ${microsToTimestamptzSql('$3::int8')}
-             AND ($4::int8 IS NULL OR bucket < ${microsToTimestamptzSql('$4::int8')})) minutes
+            FROM ${barsRangeSql(mode, { symbol: '$1::text', from: '$3::int8', to: '$4::int8' })}) minutes
    GROUP BY b
    ORDER BY b DESC
    LIMIT $5
 ) latest ORDER BY start_us`;
 
+const REBUCKETED_BARS_SQL: Record<SchemaMode, string> = {
+  postgres: rebucketedBarsSql('postgres'),
+  timescale: rebucketedBarsSql('timescale'),
+};
+
 /**
- * The one-minute bars of each symbol's window (the minutes ending at its newest trade), oldest first: one
- * UNION ALL branch per symbol with its own bind parameters. (A LATERAL join over unnest() reads the same,
- * but PostgreSQL cannot push a lateral reference into the bars_1m view's GROUP BY on the plain-PostgreSQL
- * path, so it aggregated every trade; per-branch constants reach the (symbol, minute) index.)
+ * The one-minute bars of each symbol's window (the `$1` minutes ending at its newest trade: buckets in
+ * (until - $1 minutes, until], i.e. [until - $1 minutes + 1 µs, until + 1 µs)), oldest first: one UNION ALL
+ * branch per symbol with its own bind parameters. (A LATERAL join over unnest() reads the same, but
+ * PostgreSQL cannot push a lateral reference into the bars_1m view's GROUP BY on the plain-PostgreSQL path,
+ * so it aggregated every trade; per-branch constants reach the (symbol, time) index through barsRangeSql.)
  */
-export function sparkSql(count: number): string {
+export function sparkSql(mode: SchemaMode, count: number): string {
   const branches: string[] = [];
   for (let i = 0; i < count; i++) {
     const sym = `$${2 * i + 2}::text`;
-    const until = microsToTimestamptzSql(`$${2 * i + 3}::int8`);
-    branches.push(`SELECT ${sym} AS symbol, ${timestamptzToMicrosSql('bucket')} AS start_us, open, close FROM bars_1m
-  WHERE symbol = ${sym} AND bucket > ${until} - $1::int * interval '1 minute' AND bucket <= ${until}`);
+    const until = `$${2 * i + 3}::int8`;
+    const range = barsRangeSql(mode, {
+      symbol: sym,
+      from: `(${until} - $1::int8 * 60000000 + 1)`,
+      to: `(${until} + 1)`,
+    });
+    branches.push(`SELECT ${sym} AS symbol, ${timestamptzToMicrosSql('bucket')} AS start_us, open, close
+  FROM ${range}`);
   }
   return `${branches.join('\nUNION ALL\n')}\nORDER BY symbol, start_us`;
 }
@@ -100,9 +112,27 @@ function num(v: unknown): number {
 
 export class SqlBarStore implements BarStore {
   readonly #db: Queryable;
+  #mode: SchemaMode | undefined;
 
-  constructor(db: Queryable) {
+  /** `mode`: the schema path of `db` if known; otherwise detected at the first query that needs it. */
+  constructor(db: Queryable, mode?: SchemaMode) {
     this.#db = db;
+    this.#mode = mode;
+  }
+
+  /**
+   * The schema path, detected once: it never changes once trades exists. Not cached while the database
+   * is not migrated yet (the dashboard may start before the aggregator has migrated it).
+   */
+  async #schemaMode(): Promise<SchemaMode> {
+    if (this.#mode === undefined) {
+      const mode = await schemaMode(this.#db);
+      if (mode === null) {
+        throw new Error('the database has no trades table: not migrated yet (the aggregator migrates it)');
+      }
+      this.#mode = mode;
+    }
+    return this.#mode;
   }
 
   async ping(): Promise<void> {
@@ -124,8 +154,9 @@ export class SqlBarStore implements BarStore {
     } else {
       from = bucketStartUs(from, lengthUs);
     }
+    const mode = await this.#schemaMode();
     if (q.interval === '1m') {
-      const rows = await barsOneMinute(this.#db, { symbol: q.symbol, from, to: q.to, limit: q.limit });
+      const rows = await barsOneMinute(this.#db, { mode, symbol: q.symbol, from, to: q.to, limit: q.limit });
       return rows.map((r) => ({
         start_us: r.bucketUs,
         open: r.open,
@@ -137,7 +168,7 @@ export class SqlBarStore implements BarStore {
         trade_count: r.tradeCount,
       }));
     }
-    const { rows } = await this.#db.query<Record<string, unknown>>(REBUCKETED_BARS_SQL, [
+    const { rows } = await this.#db.query<Record<string, unknown>>(REBUCKETED_BARS_SQL[mode], [
       q.symbol,
       `${lengthUs / 1_000_000} seconds`,
       from,
@@ -172,11 +203,13 @@ export class SqlBarStore implements BarStore {
 
   async sparklines(symbols: readonly SparkRequest[], minutes: number): Promise<Map<string, SparkPoint[]>> {
     const out = new Map<string, SparkPoint[]>();
+    if (symbols.length === 0) return out;
+    const mode = await this.#schemaMode();
     const rows: Array<{ symbol: string; start_us: string; open: number; close: number }> = [];
     for (let i = 0; i < symbols.length; i += SPARK_CHUNK) {
       const chunk = symbols.slice(i, i + SPARK_CHUNK);
       const res = await this.#db.query<{ symbol: string; start_us: string; open: number; close: number }>(
-        sparkSql(chunk.length),
+        sparkSql(mode, chunk.length),
         [minutes, ...chunk.flatMap((s) => [s.symbol, s.untilUs])],
       );
       rows.push(...res.rows);

@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@tickflow/stack';
+import type { Queryable } from '@tickflow/storage';
 import type { Logger } from '@tickflow/telemetry';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -19,6 +20,7 @@ import { type IsolatedPipeline, isolatedPipeline } from '../../../test/support/i
 import type { AlertJson, BarJson, BoardResponse, LatestPrice, PipelineHealth } from '../src/api-types.ts';
 import { type DashboardHandle, startDashboard } from '../src/app.ts';
 import { loadDashboardConfig } from '../src/config.ts';
+import { SqlBarStore } from '../src/queries.ts';
 import { alertTrades, readSse, writeReplay } from './support/market.ts';
 
 const stack = inject('stack');
@@ -209,6 +211,62 @@ describe('dashboard API on real Redis and PostgreSQL, seeded by the pipeline', (
       );
       expect(res.body.interval).toBe(interval);
       expectBars(res.body.bars, referenceBarsOf(trades, symbol, lengthUs));
+    }
+  });
+
+  it('ranges every plain-PostgreSQL bar query over the (symbol, time) index of trades', async () => {
+    const sent: Array<{ text: string; values?: unknown[] }> = [];
+    const recording = {
+      query: (text: string, values?: unknown[]) => {
+        sent.push({ text, values });
+        return db.query(text, values);
+      },
+    } as unknown as Queryable;
+    const store = new SqlBarStore(recording); // detects the schema path by itself, as the app's does
+    const base = Date.UTC(2026, 0, 5, 14, 30, 0) * 1000;
+    const minute = 60_000_000;
+    const oneMinute = await store.bars({
+      symbol: 'MSFT',
+      interval: '1m',
+      from: base + minute + 1,
+      to: base + 5 * minute + 1,
+      limit: 100,
+    });
+    // The API rounds `from` down to its bucket; `to` inside a minute keeps the bar starting before it.
+    expectBars(
+      oneMinute,
+      referenceBarsOf(trades, 'MSFT', minute).filter(
+        (b) => b.start_us >= base + minute && b.start_us < base + 5 * minute + 1,
+      ),
+    );
+    expect(oneMinute.length).toBe(5);
+    await store.bars({ symbol: 'MSFT', interval: '5m', from: base, to: base + 17 * minute, limit: 100 });
+    await store.sparklines(
+      [
+        { symbol: 'MSFT', untilUs: base + 10 * minute },
+        { symbol: 'AAPL', untilUs: base + 9 * minute + 1 },
+      ],
+      5,
+    );
+    const ranged = sent.filter((q) => q.text.includes('FROM trades'));
+    expect(ranged.map((q) => (q.text.match(/ bars_1m\b/g) ?? []).length)).toEqual([1, 1, 2]);
+    expect(sent.some((q) => /FROM bars_1m/.test(q.text))).toBe(false);
+    // The tables are small: forbid the sequential scan the planner would rightly prefer on them.
+    await db.query('BEGIN');
+    try {
+      await db.query('SET LOCAL enable_seqscan = off');
+      for (const q of ranged) {
+        const { rows } = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${q.text}`, q.values);
+        const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+        const scans = plan.match(/(Index Scan using|Bitmap Index Scan on) trades_symbol_time_idx/g) ?? [];
+        const conds =
+          plan.match(/Index Cond: \(\(symbol = '\w+'::text\) AND \("time" >= .*\) AND \("time" < .*\)\)/g) ??
+          [];
+        expect(conds.length, plan).toBe(scans.length);
+        expect(scans.length, plan).toBe((q.text.match(/ bars_1m\b/g) ?? []).length);
+      }
+    } finally {
+      await db.query('ROLLBACK');
     }
   });
 

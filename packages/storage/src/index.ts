@@ -12,6 +12,7 @@ export {
   MigrationError,
   migrate,
   resolvePolicyOptions,
+  schemaMode,
 } from './migrations.ts';
 export type { PolicyOptions, RefreshPolicy } from './policies.ts';
 export {
@@ -31,7 +32,7 @@ export {
   type TradeCountQuery,
 } from './queries.ts';
 export type { Queryable } from './queryable.ts';
-export { type SchemaMode, TRADE_ORDER } from './schema.ts';
+export { type BarsRange, barsRangeSql, type SchemaMode, TRADE_ORDER } from './schema.ts';
 export { inspectServer, type ServerInfo } from './server.ts';
 export { assertMicros, microsToIso, microsToTimestamptzSql, timestamptzToMicrosSql } from './time.ts';
 export {

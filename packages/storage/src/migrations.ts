@@ -3,9 +3,11 @@
 // transaction-scoped advisory lock, so the second one finds everything applied and does nothing.
 import type pg from 'pg';
 import { type PolicyOptions, type RefreshPolicy, reconcilePolicies } from './policies.ts';
+import type { Queryable } from './queryable.ts';
 import {
   alertsDdl,
   barsDdl,
+  bucketIndexDdl,
   compressionDdl,
   extensionDdl,
   identityKeyDdl,
@@ -46,6 +48,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 6,
     name: 'single-value trade identity index (plain PostgreSQL only)',
     statements: (m) => identityKeyDdl(m),
+  },
+  {
+    version: 7,
+    name: 'drop the minute-bucket index of trades (plain PostgreSQL only)',
+    statements: (m) => bucketIndexDdl(m),
   },
 ];
 
@@ -128,14 +135,18 @@ export function chooseMode(
   return 'postgres';
 }
 
-async function existingMode(client: pg.PoolClient): Promise<SchemaMode | null> {
-  const { rows } = await client.query<{ exists: boolean; ts: boolean }>(
+/**
+ * The path an existing schema was migrated on (is `trades` a hypertable?), or null before the first
+ * migration. Fixed once `trades` exists (migrate never switches paths), so readers may cache it.
+ */
+export async function schemaMode(db: Queryable): Promise<SchemaMode | null> {
+  const { rows } = await db.query<{ exists: boolean; ts: boolean }>(
     `SELECT to_regclass('trades') IS NOT NULL AS exists,
             EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') AS ts`,
   );
   if (!rows[0]?.exists) return null;
   if (!rows[0].ts) return 'postgres';
-  const ht = await client.query(
+  const ht = await db.query(
     `SELECT 1 FROM timescaledb_information.hypertables
       WHERE hypertable_schema = current_schema() AND hypertable_name = 'trades'`,
   );
@@ -187,7 +198,7 @@ export async function migrate(pool: pg.Pool, options: MigrateOptions = {}): Prom
     for (const m of MIGRATIONS) {
       await locked(client, async () => {
         // Re-read under the lock: the path and the applied set may have been settled by another migrator.
-        mode = chooseMode(requested, await inspectServer(client), await existingMode(client));
+        mode = chooseMode(requested, await inspectServer(client), await schemaMode(client));
         const done = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
         if (done.rowCount) return;
         log(`applying migration ${m.version}: ${m.name} (${mode})`);
@@ -209,7 +220,7 @@ export async function migrate(pool: pg.Pool, options: MigrateOptions = {}): Prom
       });
     }
     const server = await inspectServer(client);
-    const finalMode = mode ?? chooseMode(requested, server, await existingMode(client));
+    const finalMode = mode ?? chooseMode(requested, server, await schemaMode(client));
     const policyChanges =
       finalMode === 'timescale' ? await locked(client, () => reconcilePolicies(client, policy)) : [];
     for (const c of policyChanges) log(c);

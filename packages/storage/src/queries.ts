@@ -1,9 +1,15 @@
 // Read queries for tests and the dashboard. Parameterised SQL only; times in and out are µs since the epoch.
 import type { Queryable } from './queryable.ts';
+import { barsRangeSql, type SchemaMode } from './schema.ts';
 import { int8ToNumber, microsToTimestamptzSql, timestamptzToMicrosSql } from './time.ts';
 import type { AlertDirection, BarRow, PriceAlert } from './types.ts';
 
 export interface BarsQuery {
+  /**
+   * The schema path of `db` (migrate()'s result, or schemaMode(db)): plain PostgreSQL aggregates the range
+   * of trades directly, so it can use the (symbol, time) index; TimescaleDB reads the continuous aggregate.
+   */
+  mode: SchemaMode;
   symbol?: string;
   /** Inclusive lower bound on the bucket start, µs. */
   from?: number;
@@ -24,23 +30,28 @@ function checkMicros(value: number | undefined, field: string): void {
   }
 }
 
-/** Each optional filter is `$n IS NULL OR ...`, so one statement text serves every combination. */
-const BARS_SQL = `SELECT * FROM (
+/** Each optional filter is NULL-able (see BarsRange), so one statement text per path serves every combination. */
+const barsSql = (mode: SchemaMode) => `SELECT * FROM (
   SELECT ${timestamptzToMicrosSql('bucket')} AS bucket_us, symbol, open, high, low, close, volume, vwap,
          trade_count
-    FROM bars_1m
-   WHERE ($1::text IS NULL OR symbol = $1)
-     AND ($2::int8 IS NULL OR bucket >= ${microsToTimestamptzSql('$2::int8')})
-     AND ($3::int8 IS NULL OR bucket < ${microsToTimestamptzSql('$3::int8')})
+    FROM ${barsRangeSql(mode, { symbol: '$1::text', from: '$2::int8', to: '$3::int8' })}
    ORDER BY bucket DESC, symbol
    LIMIT $4
 ) latest ORDER BY bucket_us, symbol`;
+
+const BARS_SQL: Record<SchemaMode, string> = {
+  postgres: barsSql('postgres'),
+  timescale: barsSql('timescale'),
+};
 
 /** One-minute bars, oldest first: the latest `limit` of the range. */
 export async function barsOneMinute(db: Queryable, q: BarsQuery): Promise<BarRow[]> {
   checkLimit(q.limit);
   checkMicros(q.from, 'from');
   checkMicros(q.to, 'to');
+  if (q.mode !== 'postgres' && q.mode !== 'timescale') {
+    throw new TypeError(`mode must be 'postgres' or 'timescale', got ${String(q.mode)}`);
+  }
   const { rows } = await db.query<{
     bucket_us: string;
     symbol: string;
@@ -51,7 +62,7 @@ export async function barsOneMinute(db: Queryable, q: BarsQuery): Promise<BarRow
     volume: number;
     vwap: number;
     trade_count: string;
-  }>(BARS_SQL, [q.symbol ?? null, q.from ?? null, q.to ?? null, q.limit]);
+  }>(BARS_SQL[q.mode], [q.symbol ?? null, q.from ?? null, q.to ?? null, q.limit]);
   return rows.map((r) => ({
     bucketUs: int8ToNumber(r.bucket_us, 'bucket'),
     symbol: r.symbol,

@@ -4,7 +4,9 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appliedMigrations, MIGRATIONS, MigrationError, migrate } from '../src/migrations.ts';
 import { createPool } from '../src/pool.ts';
-import { countTrades } from '../src/queries.ts';
+import { type BarsQuery, barsOneMinute, countTrades } from '../src/queries.ts';
+import type { Queryable } from '../src/queryable.ts';
+import { microsToTimestamptzSql, timestamptzToMicrosSql } from '../src/time.ts';
 import { createTradeWriter, POSTGRES_WRITE_LIMITS, tradeKey } from '../src/trades-writer.ts';
 import { makeTrades } from './reference.ts';
 import { contractTests } from './suite.ts';
@@ -145,19 +147,146 @@ describe('migrations on plain PostgreSQL', () => {
     expect(await appliedMigrations(p)).toEqual([]);
   });
 
-  it('answers a one-symbol bars query from the bucket index', async () => {
+  it('migration 7 leaves trades with the identity and (symbol, time) indexes only', async () => {
+    const p = await open(await freshDatabase('indexes'));
+    await migrate(p);
+    const { rows } = await p.query<{ indexname: string }>(
+      "SELECT indexname FROM pg_indexes WHERE tablename = 'trades' ORDER BY indexname",
+    );
+    expect(rows.map((r) => r.indexname)).toEqual(['trades_identity_key', 'trades_symbol_time_idx']);
+  });
+
+  it('migration 7 drops the bucket index of a database migrated up to version 6', async () => {
+    const p = await open(await freshDatabase('upgrade'));
+    await p.query(
+      'CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    for (const m of MIGRATIONS.filter((x) => x.version <= 6)) {
+      for (const st of m.statements('postgres', { chunkInterval: '1 day' }))
+        await p.query(st.text, st.values);
+      await p.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+    }
+    const indexes = async () =>
+      (
+        await p.query<{ indexname: string }>(
+          "SELECT indexname FROM pg_indexes WHERE tablename = 'trades' ORDER BY indexname",
+        )
+      ).rows.map((r) => r.indexname);
+    expect(await indexes()).toContain('trades_symbol_bucket_idx');
+    const result = await migrate(p);
+    expect(result.applied).toEqual(MIGRATIONS.filter((x) => x.version > 6).map((x) => x.version));
+    expect(await indexes()).toEqual(['trades_identity_key', 'trades_symbol_time_idx']);
+  });
+});
+
+describe('bar range queries on plain PostgreSQL', () => {
+  const MIN = 60_000_000;
+  const start = 1_767_600_000_000_000 - (1_767_600_000_000_000 % MIN);
+
+  beforeAll(async () => {
+    // Two symbols over ~6 minutes, with equal event times, and sums that are exact in any order (integer
+    // sizes, prices in eighths) so the view and the ranged query must agree to the last bit.
+    const trades = ['VEQ', 'VER'].flatMap((symbol, k) =>
+      makeTrades(480, { symbol, startUs: start, idPrefix: 'v' }).map((t, i) => ({
+        ...t,
+        price: 100 + ((i * 37 + k) % 101) / 8,
+        eventTimeUs: start + Math.floor(i / 3) * 2_250_000 + (i % 7 === 0 ? 1 : 0),
+      })),
+    );
+    await createTradeWriter(pool, { chunkRows: 200 }).write(trades);
+  });
+
+  /** The statement barsOneMinute sends, captured instead of run. */
+  async function barsStatement(q: Omit<BarsQuery, 'mode'>): Promise<{ text: string; values: unknown[] }> {
+    let sent: { text: string; values: unknown[] } | undefined;
+    const capture = {
+      query: async (text: string, values: unknown[]) => {
+        sent = { text, values };
+        return { rows: [] };
+      },
+    } as unknown as Queryable;
+    await barsOneMinute(capture, { mode: 'postgres', ...q });
+    if (!sent) throw new Error('no statement');
+    return sent;
+  }
+
+  it('answers a one-symbol range from the (symbol, time) index, bounds as index conditions', async () => {
+    const { text, values } = await barsStatement({
+      symbol: 'VEQ',
+      from: start + 1,
+      to: start + 3 * MIN + 5,
+      limit: 60,
+    });
     // Tables here are small, so forbid the sequential scan the planner would rightly prefer on them.
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
       await client.query('SET LOCAL enable_seqscan = off');
-      const { rows } = await client.query<{ 'QUERY PLAN': string }>(
-        `EXPLAIN SELECT * FROM bars_1m WHERE symbol = 'AAPL' AND bucket >= now() - interval '1 hour'`,
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, values);
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).toMatch(/Index Scan using trades_symbol_time_idx on trades/);
+      expect(plan).toMatch(
+        /Index Cond: \(\(symbol = 'VEQ'::text\) AND \("time" >= .*\) AND \("time" < .*\)\)/,
       );
-      expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/trades_symbol_bucket_idx/);
+      expect(plan).not.toContain('IS NULL');
     } finally {
       await client.query('ROLLBACK');
       client.release();
+    }
+  });
+
+  it('returns exactly the bars of the view for the same range, whole minutes or not', async () => {
+    const view = async (symbol: string | null, from: number | null, to: number | null) => {
+      const { rows } = await pool.query(
+        `SELECT ${timestamptzToMicrosSql('bucket')} AS bucket_us, symbol, open, high, low, close, volume, vwap,
+                trade_count
+           FROM bars_1m
+          WHERE ($1::text IS NULL OR symbol = $1)
+            AND ($2::int8 IS NULL OR bucket >= ${microsToTimestamptzSql('$2::int8')})
+            AND ($3::int8 IS NULL OR bucket < ${microsToTimestamptzSql('$3::int8')})
+          ORDER BY bucket, symbol`,
+        [symbol, from, to],
+      );
+      return rows.map((r) => ({
+        bucketUs: Number(r.bucket_us),
+        symbol: r.symbol,
+        open: r.open,
+        high: r.high,
+        low: r.low,
+        close: r.close,
+        volume: r.volume,
+        vwap: r.vwap,
+        tradeCount: Number(r.trade_count),
+      }));
+    };
+    const ranges: Array<[number | null, number | null]> = [
+      [start, start + 3 * MIN],
+      [start + 1, start + 3 * MIN + 1],
+      [start - 1, start + 3 * MIN - 1],
+      [start + MIN - 1, start + 2 * MIN + 30_000_000],
+      [start + 2 * MIN + 59_999_999, start + 4 * MIN + 123],
+      [start + 90_000_000, start + 90_000_001], // inside one minute: no bucket starts there
+      [start - 5 * MIN - 17, start + 99 * MIN + 17],
+      [start + 2 * MIN + 1, null],
+      [null, start + MIN + 1],
+    ];
+    for (const [from, to] of ranges) {
+      for (const symbol of ['VEQ', null]) {
+        // Without a symbol and a bounded range, the whole database's bars could exceed the limit.
+        if (symbol === null && (from === null || to === null)) continue;
+        const expected = await view(symbol, from, to);
+        if (symbol !== null && from !== null && to !== null && to - from > MIN) {
+          expect(expected.length).toBeGreaterThan(0);
+        }
+        const actual = await barsOneMinute(pool, {
+          mode: 'postgres',
+          ...(symbol === null ? {} : { symbol }),
+          ...(from === null ? {} : { from }),
+          ...(to === null ? {} : { to }),
+          limit: 1000,
+        });
+        expect(actual, `symbol ${symbol}, [${from}, ${to})`).toEqual(expected);
+      }
     }
   });
 });
@@ -165,6 +294,7 @@ describe('migrations on plain PostgreSQL', () => {
 describe('contract on plain PostgreSQL', () => {
   contractTests({
     pool: () => pool,
+    mode: 'postgres',
     writerOptions: () => ({ chunkRows: 500, maxStatementBytes: POSTGRES_WRITE_LIMITS.maxBytes }),
     runs: 40,
   });

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { expect, it } from 'vitest';
 import { AlertWriter } from '../src/alerts-writer.ts';
 import { barsOneMinute, countTrades, latestAlerts } from '../src/queries.ts';
+import type { SchemaMode } from '../src/schema.ts';
 import { timestamptzToMicrosSql } from '../src/time.ts';
 import { createTradeWriter, type TradeWriterOptions } from '../src/trades-writer.ts';
 import type { PriceAlert, Trade } from '../src/types.ts';
@@ -18,6 +19,8 @@ import {
 
 export interface SuiteContext {
   pool(): pg.Pool;
+  /** The schema path the pool's database was migrated on. */
+  mode: SchemaMode;
   writerOptions(): TradeWriterOptions;
   /** Property runs (PGlite is slow: fewer). */
   runs: number;
@@ -55,9 +58,9 @@ function symbolsOf(trades: readonly Trade[]): string[] {
   return [...new Set(trades.map((t) => t.symbol))];
 }
 
-export async function barsFor(pool: pg.Pool, symbols: readonly string[]) {
+export async function barsFor(pool: pg.Pool, mode: SchemaMode, symbols: readonly string[]) {
   const all = [];
-  for (const symbol of symbols) all.push(...(await barsOneMinute(pool, { symbol, limit: 10_000 })));
+  for (const symbol of symbols) all.push(...(await barsOneMinute(pool, { mode, symbol, limit: 10_000 })));
   return all.sort(
     (a, b) => a.bucketUs - b.bucketUs || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0),
   );
@@ -145,7 +148,7 @@ export function contractTests(ctx: SuiteContext): void {
           const symbols = symbolsOf(trades);
           const stored = await storedTrades(ctx.pool(), symbols);
           expect(stored.length).toBe(trades.length);
-          expectBarsEqual(await barsFor(ctx.pool(), symbols), referenceBars(stored));
+          expectBarsEqual(await barsFor(ctx.pool(), ctx.mode, symbols), referenceBars(stored));
         },
       ),
       { numRuns: ctx.runs },
@@ -172,7 +175,7 @@ export function contractTests(ctx: SuiteContext): void {
       mk('B', 9, 5, 40),
     ];
     await createTradeWriter(ctx.pool(), ctx.writerOptions()).write(trades);
-    const [bar] = await barsOneMinute(ctx.pool(), { symbol: 'TIE', limit: 5 });
+    const [bar] = await barsOneMinute(ctx.pool(), { mode: ctx.mode, symbol: 'TIE', limit: 5 });
     // Earliest arrival: ingest +10 (ids 'a' < 'z') -> 'a' (11); latest: ingest +40 ('B' < 'c') -> 'c' (13).
     expect(bar).toMatchObject({ bucketUs: t, open: 11, close: 13, high: 13, low: 9, tradeCount: 5 });
   });
@@ -206,17 +209,21 @@ export function contractTests(ctx: SuiteContext): void {
       eventTimeUs: start + i * 1_000_000, // 300 s = 5 bars
     }));
     await createTradeWriter(ctx.pool(), ctx.writerOptions()).write(trades);
-    const all = await barsOneMinute(ctx.pool(), { symbol: 'RANGE', limit: 100 });
+    const all = await barsOneMinute(ctx.pool(), { mode: ctx.mode, symbol: 'RANGE', limit: 100 });
     expect(all.map((b) => b.bucketUs)).toEqual([0, 1, 2, 3, 4].map((i) => start + i * 60_000_000));
     expect(all.every((b) => b.tradeCount === 60)).toBe(true);
-    const latest2 = await barsOneMinute(ctx.pool(), { symbol: 'RANGE', limit: 2 });
+    const latest2 = await barsOneMinute(ctx.pool(), { mode: ctx.mode, symbol: 'RANGE', limit: 2 });
     expect(latest2.map((b) => b.bucketUs)).toEqual([start + 3 * 60_000_000, start + 4 * 60_000_000]);
-    const ranged = await barsOneMinute(ctx.pool(), {
-      symbol: 'RANGE',
-      from: start + 60_000_000,
-      to: start + 3 * 60_000_000,
-      limit: 100,
-    });
-    expect(ranged.map((b) => b.bucketUs)).toEqual([start + 60_000_000, start + 2 * 60_000_000]);
+    const ranged = async (from: number, to: number) =>
+      (await barsOneMinute(ctx.pool(), { mode: ctx.mode, symbol: 'RANGE', from, to, limit: 100 })).map(
+        (b) => b.bucketUs,
+      );
+    const m = (i: number) => start + i * 60_000_000;
+    expect(await ranged(m(1), m(3))).toEqual([m(1), m(2)]);
+    // Bounds inside a minute: a bucket is in the range when its start is, whatever its trades' times.
+    expect(await ranged(m(1) + 1, m(3) + 1)).toEqual([m(2), m(3)]);
+    expect(await ranged(m(1) - 1, m(3) - 1)).toEqual([m(1), m(2)]);
+    expect(await ranged(m(1) + 59_999_999, m(2) + 1)).toEqual([m(2)]);
+    expect(await ranged(m(2) + 1, m(2) + 2)).toEqual([]);
   });
 }

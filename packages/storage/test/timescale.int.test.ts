@@ -46,7 +46,7 @@ async function jobs(db: pg.Pool = pool): Promise<Job[]> {
 async function materializedBars(symbols: string[]) {
   await pool.query('ALTER MATERIALIZED VIEW bars_1m SET (timescaledb.materialized_only = true)');
   try {
-    return await barsFor(pool, symbols);
+    return await barsFor(pool, 'timescale', symbols);
   } finally {
     await pool.query('ALTER MATERIALIZED VIEW bars_1m SET (timescaledb.materialized_only = false)');
   }
@@ -94,6 +94,13 @@ describe('migrations on TimescaleDB (PGlite)', () => {
         compression_enabled: true,
       },
     ]);
+  });
+
+  it('keeps the identity and (symbol, time) indexes of trades (migrations 6 and 7 are plain-path only)', async () => {
+    const { rows } = await pool.query<{ indexname: string }>(
+      "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'trades' ORDER BY indexname",
+    );
+    expect(rows.map((r) => r.indexname)).toEqual(['trades_identity_key', 'trades_symbol_time_idx']);
   });
 
   it('makes bars_1m a continuous aggregate with real-time aggregation', async () => {
@@ -150,7 +157,12 @@ describe('migrations on TimescaleDB (PGlite)', () => {
 });
 
 describe('contract on TimescaleDB (PGlite)', () => {
-  contractTests({ pool: () => pool, writerOptions: () => writerOptionsFor({ pglite: true }), runs: 8 });
+  contractTests({
+    pool: () => pool,
+    mode: 'timescale',
+    writerOptions: () => writerOptionsFor({ pglite: true }),
+    runs: 8,
+  });
 
   it('writes big batches in statements of at most 500 rows and 48 KiB', async () => {
     // Long ids make the byte bound bite before the row bound.
@@ -183,18 +195,24 @@ describe('contract on TimescaleDB (PGlite)', () => {
     const expected = referenceBars(await storedTrades(pool, symbols));
     expect(expected.length).toBeGreaterThan(4);
 
-    expectBarsEqual(await barsFor(pool, symbols), expected); // nothing materialized yet
+    expectBarsEqual(await barsFor(pool, 'timescale', symbols), expected); // nothing materialized yet
     expect(await materializedBars(symbols)).toEqual([]);
 
     await pool.query('CALL refresh_continuous_aggregate($1, NULL, NULL)', ['bars_1m']);
     expectBarsEqual(await materializedBars(symbols), expected); // the tie-break survives materialization
-    expectBarsEqual(await barsFor(pool, symbols), expected);
+    expectBarsEqual(await barsFor(pool, 'timescale', symbols), expected);
 
     // A late trade into an already materialized minute shows once refreshed (TimescaleDB's invalidation log).
     const late: Trade = { ...(trades[0] as Trade), tradeId: 'late', price: 999, eventTimeUs: t0 + 1 };
     await w.write([late]);
     await refreshBars(pool, { from: t0, to: t0 + 60_000_000 });
-    const [bar] = await barsOneMinute(pool, { symbol: late.symbol, from: t0, to: t0 + 1, limit: 1 });
+    const [bar] = await barsOneMinute(pool, {
+      mode: 'timescale',
+      symbol: late.symbol,
+      from: t0,
+      to: t0 + 1,
+      limit: 1,
+    });
     expect(bar).toMatchObject({ high: 999, tradeCount: (expected[0]?.tradeCount ?? 0) + 1 });
   });
 });
