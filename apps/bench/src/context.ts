@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ensureTopics } from '@tickflow/kafka';
-import type { Stack } from '@tickflow/stack';
-import pg from 'pg';
+import { isolatePipeline, type Stack } from '@tickflow/stack';
 import { BenchChild, type JsonLine } from './child.ts';
 import { type ProcSample, sampleProcess } from './procstat.ts';
 import type { TracingLevel } from './tracing-levels.ts';
@@ -42,40 +40,24 @@ export class BenchContext {
 
   async freshRun(label: string): Promise<RunEnv> {
     const id = `${label}-${randomUUID().slice(0, 6)}`;
-    const topics = {
-      raw: `bench-raw-${id}`,
-      bars: `bench-bars-${id}`,
-      alerts: `bench-alerts-${id}`,
-      dlq: `bench-dlq-${id}`,
+    const services = {
+      brokers: this.brokers,
+      redisUrl: this.stack.redis?.url as string,
+      databaseUrl: this.stack.database.url,
     };
-    await ensureTopics(this.brokers, [
-      { topic: topics.raw, partitions: this.plan.partitions },
-      { topic: topics.bars, partitions: this.plan.partitions },
-      { topic: topics.alerts, partitions: 1 },
-      { topic: topics.dlq, partitions: 1 },
-    ]);
-    const db = `bench_${id.replaceAll('-', '_')}`;
-    const admin = new pg.Client({ connectionString: this.stack.database.url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${db}`);
-    await admin.end();
-    const url = new URL(this.stack.database.url);
-    url.pathname = `/${db}`;
-    return {
-      topic: topics.raw,
-      env: {
-        KAFKA_BROKERS: this.brokers,
-        REDIS_URL: this.stack.redis?.url as string,
-        DATABASE_URL: url.toString(),
-        TOPIC_RAW: topics.raw,
-        TOPIC_BARS: topics.bars,
-        TOPIC_ALERTS: topics.alerts,
-        TOPIC_DLQ: topics.dlq,
-        KAFKA_GROUP_ID: `bench-${id}`,
-        REDIS_PREFIX: `bench:${id}:`,
-        CREATE_TOPICS: 'false',
+    const names = {
+      topics: {
+        raw: `bench-raw-${id}`,
+        bars: `bench-bars-${id}`,
+        alerts: `bench-alerts-${id}`,
+        dlq: `bench-dlq-${id}`,
       },
+      group: `bench-${id}`,
+      redisPrefix: `bench:${id}:`,
+      database: `bench_${id.replaceAll('-', '_')}`,
     };
+    const run = await isolatePipeline(services, names, this.plan.partitions);
+    return { topic: run.topics.raw, env: run.env };
   }
 
   start(

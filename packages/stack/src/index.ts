@@ -1,3 +1,4 @@
+export * from './isolation.ts';
 export * from './kafka.ts';
 export * from './paths.ts';
 export * from './pglite-wire.ts';
