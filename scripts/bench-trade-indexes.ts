@@ -1,11 +1,11 @@
 // Server CPU per inserted trade for variants of the plain-PostgreSQL trades indexes, with the
-// aggregator's own statement (unnest insert ... ON CONFLICT DO NOTHING, fresh-trade summary).
+// aggregator's first-attempt statement (plain unnest insert; see INSERT_NEW_TRADES_SQL).
 //   DATABASE_URL=postgres://... node scripts/bench-trade-indexes.ts   [ROWS=400000 BATCH=2000]
 // Reads the backend's CPU from /proc, so the server must run on this machine.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { IDENTITY_KEY_SQL, MINUTE_BUCKET_PG } from '../packages/storage/src/schema.ts';
-import { INSERT_TRADES_FRESH_SQL, TRADE_COLUMNS } from '../packages/storage/src/trades-writer.ts';
+import { INSERT_NEW_TRADES_SQL, TRADE_COLUMNS } from '../packages/storage/src/trades-writer.ts';
 import { insertUnnest } from '../packages/storage/src/unnest-insert.ts';
 
 const SYMBOL_TIME = 'CREATE INDEX ON bench_trades (symbol, time DESC)';
@@ -36,7 +36,7 @@ if (!url) throw new Error('set DATABASE_URL');
 const rowsTotal = Number(process.env.ROWS ?? 400_000);
 const batch = Number(process.env.BATCH ?? 2000);
 const symbols = Array.from({ length: 20 }, (_, i) => `SYM${i}`);
-const sql = INSERT_TRADES_FRESH_SQL.replace('INTO trades', 'INTO bench_trades');
+const sql = INSERT_NEW_TRADES_SQL.replace('INTO trades', 'INTO bench_trades');
 
 const admin = new pg.Client({ connectionString: url });
 await admin.connect();

@@ -37,6 +37,7 @@ export { inspectServer, type ServerInfo } from './server.ts';
 export { assertMicros, microsToIso, microsToTimestamptzSql, timestamptzToMicrosSql } from './time.ts';
 export {
   createTradeWriter,
+  INSERT_NEW_TRADES_SQL,
   INSERT_TRADES_FRESH_SQL,
   INSERT_TRADES_SQL,
   PGLITE_WRITE_LIMITS,

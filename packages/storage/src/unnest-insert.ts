@@ -20,12 +20,18 @@ export interface UnnestColumn<T> {
 /** Bytes reserved per statement for the SQL text, message headers and array braces. */
 export const STATEMENT_OVERHEAD_BYTES = 2048;
 
-export function buildUnnestInsert<T>(table: string, columns: readonly UnnestColumn<T>[]): string {
+export function buildUnnestInsert<T>(
+  table: string,
+  columns: readonly UnnestColumn<T>[],
+  /** false: a plain INSERT that fails on a duplicate instead of skipping it. */
+  skipConflicts = true,
+): string {
   const names = columns.map((c) => c.column).join(', ');
   const selects = columns.map((c, i) => (c.select ? c.select(`u.c${i}`) : `u.c${i}`)).join(', ');
   const params = columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');
   const aliases = columns.map((_, i) => `c${i}`).join(', ');
-  return `INSERT INTO ${table} (${names}) SELECT ${selects} FROM unnest(${params}) AS u(${aliases}) ON CONFLICT DO NOTHING`;
+  const insert = `INSERT INTO ${table} (${names}) SELECT ${selects} FROM unnest(${params}) AS u(${aliases})`;
+  return skipConflicts ? `${insert} ON CONFLICT DO NOTHING` : insert;
 }
 
 export interface EncodedRows {
@@ -51,6 +57,33 @@ export function encodeRows<T>(rows: readonly T[], columns: readonly UnnestColumn
   return { elements, rowBytes };
 }
 
+/** One statement's worth of rows, [start, end) of the input, as one array-literal parameter per column. */
+export interface EncodedChunk {
+  start: number;
+  end: number;
+  values: string[];
+}
+
+/** Encodes `rows` into chunks that respect the row and byte limits of one statement. */
+export function encodeChunks<T>(
+  rows: readonly T[],
+  columns: readonly UnnestColumn<T>[],
+  limits: ChunkLimits,
+): EncodedChunk[] {
+  if (rows.length === 0) return [];
+  const { elements, rowBytes } = encodeRows(rows, columns);
+  const maxBytes = Number.isFinite(limits.maxBytes)
+    ? Math.max(1, limits.maxBytes - STATEMENT_OVERHEAD_BYTES)
+    : limits.maxBytes;
+  return planChunks(rowBytes, { maxRows: limits.maxRows, maxBytes }).map(([start, end]) => ({
+    start,
+    end,
+    values: elements.map((col) =>
+      arrayLiteral(start === 0 && end === col.length ? col : col.slice(start, end)),
+    ),
+  }));
+}
+
 /**
  * Inserts `rows` chunk by chunk (each chunk an autocommitted statement, so durable when this resolves);
  * returns how many rows were new. A failure leaves earlier chunks committed, which is harmless: the caller
@@ -63,25 +96,11 @@ export async function insertUnnest<T>(
   rows: readonly T[],
   columns: readonly UnnestColumn<T>[],
   limits: ChunkLimits,
-  /**
-   * For a statement that returns rows: reads each committed chunk's result (rows as arrays of column
-   * values; the chunk is rows[start, end) of `rows`) and returns how many rows the chunk inserted.
-   */
-  onResult?: (result: readonly unknown[][], start: number, end: number) => number,
 ): Promise<number> {
-  if (rows.length === 0) return 0;
-  const { elements, rowBytes } = encodeRows(rows, columns);
-  const maxBytes = Number.isFinite(limits.maxBytes)
-    ? Math.max(1, limits.maxBytes - STATEMENT_OVERHEAD_BYTES)
-    : limits.maxBytes;
   let inserted = 0;
-  for (const [start, end] of planChunks(rowBytes, { maxRows: limits.maxRows, maxBytes })) {
-    const values = elements.map((col) =>
-      arrayLiteral(start === 0 && end === col.length ? col : col.slice(start, end)),
-    );
-    // Array rows: no object with named properties built per returned row.
-    const res = await db.query({ name: statementName, text: sql, values, rowMode: 'array' });
-    inserted += onResult ? onResult(res.rows, start, end) : (res.rowCount ?? 0);
+  for (const { values } of encodeChunks(rows, columns, limits)) {
+    const res = await db.query({ name: statementName, text: sql, values });
+    inserted += res.rowCount ?? 0;
   }
   return inserted;
 }
