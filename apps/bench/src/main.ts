@@ -7,6 +7,7 @@ import { BenchContext, type BenchPlan } from './context.ts';
 import { machineFacts } from './machine.ts';
 import { renderMarkdown } from './markdown.ts';
 import { type BenchResult, benchResultSchema, type ScenarioResult } from './result.ts';
+import { warmUpBroker } from './scenarios/broker-warm-up.ts';
 import { fixedRate } from './scenarios/fixed-rate.ts';
 import { kafkaLimit } from './scenarios/kafka-limit.ts';
 import { soak } from './scenarios/soak.ts';
@@ -52,6 +53,7 @@ async function bench(cfg: BenchConfig, argv: readonly string[]): Promise<number>
   const scenarios: ScenarioResult[] = [];
   try {
     const ctx = new BenchContext(stack, plan, log);
+    await warmUpBroker(ctx, plan.quick ? 3 : 20);
     let maxRate = 0;
     if (cfg.scenarios.includes('max') || cfg.scenarios.includes('kafka') || cfg.scenarios.includes('scale')) {
       const max = await maxThroughput(ctx);

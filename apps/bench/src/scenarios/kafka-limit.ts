@@ -26,7 +26,7 @@ export function parseConsumerPerf(output: string): number {
   return Number(values[i]);
 }
 
-function runTool(main: string, args: string[]): Promise<string> {
+export function runTool(main: string, args: string[]): Promise<string> {
   const { command, args: full } = kafkaToolCommand(main, args);
   return new Promise((resolve, reject) => {
     const child = spawn(command, full, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -63,7 +63,8 @@ export async function kafkaLimit(ctx: BenchContext, tickflowPerSec: number): Pro
     '--producer-props',
     `bootstrap.servers=${ctx.brokers}`,
     'acks=all',
-    'compression.type=lz4',
+    // As the bench's own producer (BENCH_PRODUCER_FLAGS): uncompressed records.
+    'compression.type=none',
     'linger.ms=5',
     'batch.size=1048576',
   ]);
