@@ -164,10 +164,15 @@ export class KafkaProducer {
   /** Resolves when nothing is in flight any more. */
   async drain(): Promise<void> {
     if (this.#errorsOnly) {
-      // flush() returns once librdkafka's queues are empty, i.e. every record acknowledged or failed.
-      while ((await this.#flush(1000)) !== null);
-      this.stats.acked = this.stats.sent - this.stats.failed;
-      this.#queued = 0;
+      // flush() returns once librdkafka's queues are empty, i.e. every record acknowledged or failed;
+      // any other error than its timeout (e.g. disconnected) ends the wait.
+      let err: LibrdKafkaError | null;
+      do err = await this.#flush(1000);
+      while (err?.code === ERR.TIMED_OUT);
+      if (err === null) {
+        this.stats.acked = this.stats.sent - this.stats.failed;
+        this.#queued = 0;
+      }
       return;
     }
     if (this.#inFlight === 0) return;
