@@ -5,10 +5,18 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { IDENTITY_KEY_SQL, MINUTE_BUCKET_PG } from '../packages/storage/src/schema.ts';
-import { INSERT_NEW_TRADES_SQL, TRADE_COLUMNS } from '../packages/storage/src/trades-writer.ts';
+import {
+  INSERT_NEW_TRADES_SQL,
+  INSERT_TRADES_SQL,
+  TRADE_COLUMNS,
+} from '../packages/storage/src/trades-writer.ts';
 import { insertUnnest } from '../packages/storage/src/unnest-insert.ts';
 
 const SYMBOL_TIME = 'CREATE INDEX ON bench_trades (symbol, time DESC)';
+const V7 = [`CREATE UNIQUE INDEX ON bench_trades (${IDENTITY_KEY_SQL})`, SYMBOL_TIME];
+const NEW_TRADES = INSERT_NEW_TRADES_SQL.replace('INTO trades', 'INTO bench_trades');
+const SKIP_CONFLICTS = INSERT_TRADES_SQL.replace('INTO trades', 'INTO bench_trades');
+/** Indexes per variant; all use the aggregator's first-attempt plain INSERT unless STATEMENTS says otherwise. */
 const VARIANTS: Record<string, string[]> = {
   'three-column identity, symbol/time, minute bucket (v5)': [
     'CREATE UNIQUE INDEX ON bench_trades (source, symbol, trade_id)',
@@ -24,11 +32,12 @@ const VARIANTS: Record<string, string[]> = {
     'CREATE UNIQUE INDEX ON bench_trades (source, symbol, trade_id)',
     SYMBOL_TIME,
   ],
-  'single-value identity, symbol/time (v7)': [
-    `CREATE UNIQUE INDEX ON bench_trades (${IDENTITY_KEY_SQL})`,
-    SYMBOL_TIME,
-  ],
+  'single-value identity, symbol/time (v7)': V7,
+  'v7 indexes, INSERT ... ON CONFLICT DO NOTHING': V7,
   'three-column identity only': ['CREATE UNIQUE INDEX ON bench_trades (source, symbol, trade_id)'],
+};
+const STATEMENTS: Record<string, string> = {
+  'v7 indexes, INSERT ... ON CONFLICT DO NOTHING': SKIP_CONFLICTS,
 };
 
 const url = process.env.DATABASE_URL;
@@ -36,12 +45,12 @@ if (!url) throw new Error('set DATABASE_URL');
 const rowsTotal = Number(process.env.ROWS ?? 400_000);
 const batch = Number(process.env.BATCH ?? 2000);
 const symbols = Array.from({ length: 20 }, (_, i) => `SYM${i}`);
-const sql = INSERT_NEW_TRADES_SQL.replace('INTO trades', 'INTO bench_trades');
 
 const admin = new pg.Client({ connectionString: url });
 await admin.connect();
 try {
   for (const [name, indexes] of Object.entries(VARIANTS)) {
+    const sql = STATEMENTS[name] ?? NEW_TRADES;
     await admin.query('DROP TABLE IF EXISTS bench_trades');
     await admin.query('CREATE TABLE bench_trades (LIKE trades INCLUDING DEFAULTS)');
     for (const ddl of indexes) await admin.query(ddl);
@@ -70,7 +79,7 @@ try {
           tradeId: String(time),
         };
       });
-      await insertUnnest(client, 'bench_insert', sql, rows, TRADE_COLUMNS, {
+      await insertUnnest(client, `bench_insert_${indexes.length}_${sql.length}`, sql, rows, TRADE_COLUMNS, {
         maxRows: batch,
         maxBytes: Number.POSITIVE_INFINITY,
       });

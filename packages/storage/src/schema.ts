@@ -102,7 +102,8 @@ const BAR_TOTALS = `sum(size) AS volume,
  * contract patterns exclude control characters) and trade_id comes last, so distinct identities never
  * collide. A unique index on it compares one memcmp'd value instead of three columns (each extracted
  * from the index tuple past a variable-length column): measured 15.1 -> 12.6 µs of server CPU per
- * inserted row with the unnest insert (scripts/bench-trade-indexes.ts).
+ * inserted row with the ON CONFLICT ... RETURNING insert of the time (scripts/bench-trade-indexes.ts,
+ * which now measures the plain first-attempt INSERT: 9.0 -> 7.4 µs/row without the bucket index).
  */
 export const IDENTITY_KEY_SQL = `(source || chr(31) || symbol || chr(31) || trade_id)`;
 
@@ -119,9 +120,9 @@ export function identityKeyDdl(mode: SchemaMode): Statement[] {
 /**
  * Migration 7: plain PostgreSQL drops the (symbol, minute bucket) index of migration 2. Bar range queries
  * filter trades.time through the (symbol, time DESC) index instead (barsRangeSql), and the extra index
- * cost insert throughput: 14.7 -> 12.4 µs of server CPU per inserted row without it, with the unnest insert
- * (scripts/bench-trade-indexes.ts; noisy on a shared 2-core machine, two later runs gave 14.4 -> 12.3 and
- * 14.7 -> 14.2). IF EXISTS: an already missing index is the state this produces.
+ * cost insert throughput: 14.7 -> 12.4 µs of server CPU per inserted row without it, with the RETURNING
+ * insert of the time (scripts/bench-trade-indexes.ts; noisy on a shared 2-core machine, two later runs
+ * gave 14.4 -> 12.3 and 14.7 -> 14.2). IF EXISTS: an already missing index is the state this produces.
  */
 export function bucketIndexDdl(mode: SchemaMode): Statement[] {
   if (mode !== 'postgres') return [];

@@ -78,7 +78,7 @@ export const INSERT_TRADES_SQL = buildUnnestInsert('trades', TRADE_COLUMNS);
 /**
  * The first attempt at every chunk: a plain INSERT, which fails as a whole (and commits nothing) if
  * any trade is already stored. ON CONFLICT's speculative insertion costs PostgreSQL an extra WAL
- * record and lock round per row (server CPU 11.9 -> 8.5 µs/row measured with 2,000-row chunks), a
+ * record and lock round per row (server CPU 10.6 -> 7.4 µs/row, scripts/bench-trade-indexes.ts), a
  * price the pipeline then pays only for chunks that hold a redelivered trade.
  */
 export const INSERT_NEW_TRADES_SQL = buildUnnestInsert('trades', TRADE_COLUMNS, false);
