@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DLQ_HEADERS, decodeBar, encodeTrade, latestKey } from '@tickflow/contracts';
 import { headerValue, KafkaProducer } from '@tickflow/kafka';
 import pg from 'pg';
 import { createClient } from 'redis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { runCli, startCli, waitFor } from './support/cli.ts';
 import { buildDataset, referenceBars, referenceLatest } from './support/dataset.ts';
 import { type IsolatedPipeline, isolatedPipeline } from './support/isolation.ts';
@@ -52,6 +52,7 @@ describe('core pipeline on real Kafka, Redis and PostgreSQL', () => {
   it('stores every distinct trade once, computes bars_1m exactly, keeps the newest price and dead-letters poison', async () => {
     const data = buildDataset();
     const dir = mkdtempSync(join(tmpdir(), 'tickflow-replay-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'trades.jsonl');
     writeFileSync(file, `${data.lines.join('\n')}\n`);
 

@@ -1,13 +1,14 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../../../test/support/cli.ts';
 import { benchResultSchema } from '../src/result.ts';
 
 describe('tickflow bench --quick', () => {
   it('provisions its own stack, runs every scenario and writes a valid JSON result and a Markdown table', async () => {
     const out = mkdtempSync(join(tmpdir(), 'tickflow-bench-'));
+    onTestFinished(() => rmSync(out, { recursive: true, force: true }));
     const run = await runCli(['bench', '--quick', '--out', out], {});
     expect(run.code, run.output).toBe(0);
     const result = benchResultSchema.parse(JSON.parse(readFileSync(join(out, 'quick.json'), 'utf8')));

@@ -1,7 +1,7 @@
 // The read API and the live stream against real Redis and PostgreSQL, seeded by the real pipeline: a replay
 // file goes through `tickflow produce` and `tickflow aggregate` (child processes), then every endpoint is
 // compared with answers computed independently from the file.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@tickflow/stack';
@@ -133,6 +133,7 @@ describe('dashboard API on real Redis and PostgreSQL, seeded by the pipeline', (
   });
 
   afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
     await dash?.close();
     if (aggregator && aggregator.child.exitCode === null) {
       aggregator.child.kill('SIGTERM');

@@ -3,7 +3,7 @@
 // page; we check the board fills, the chart's last candle moves, and an alert injected through the
 // pipeline shows up in the feed. Then a screenshot is saved (and copied to docs/ with UPDATE_SCREENSHOTS=1).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,6 +112,7 @@ describe.skipIf(process.env.TICKFLOW_SKIP_BROWSER === '1')(
     });
 
     afterAll(async () => {
+      rmSync(dir, { recursive: true, force: true });
       await browser?.close();
       await dash?.close();
       for (const child of [producer, aggregator]) {

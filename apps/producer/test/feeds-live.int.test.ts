@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeTrade, type Trade } from '@tickflow/contracts';
@@ -41,6 +41,7 @@ describe('tickflow produce --source binance (fake exchange) into real Kafka', ()
     ex = await FakeExchange.start({ protocol: 'binance' });
   });
   afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
     await ex?.stop();
   });
 
