@@ -28,7 +28,14 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KAFKA_VERSION, kafkaHome, kafkaLibsDir, kafkaLog4jConfig } from './paths.ts';
 import { freePorts, isPortOpen, LOOPBACK } from './ports.ts';
-import { createServiceDir, type RunResult, retryOnPortClash, runCommand, startService } from './process.ts';
+import {
+  createServiceDir,
+  publishDirectory,
+  type RunResult,
+  retryOnPortClash,
+  runCommand,
+  startService,
+} from './process.ts';
 import { ensureKafka } from './provision.ts';
 
 /** Main classes of Kafka's command-line tools (all in the cached jars). */
@@ -203,15 +210,7 @@ async function ensureStorageTemplate(): Promise<string> {
     await runCommand(command, args, { timeoutMs: 120_000 });
     if (!existsSync(join(data, 'meta.properties')))
       throw new Error('kafka storage format wrote no meta.properties');
-    const staging = `${template}.tmp-${process.pid}`;
-    rmSync(staging, { recursive: true, force: true });
-    await runCommand('cp', ['-a', data, staging]);
-    try {
-      renameSync(staging, template);
-    } catch (error) {
-      rmSync(staging, { recursive: true, force: true });
-      if (!existsSync(join(template, 'meta.properties'))) throw error;
-    }
+    await publishDirectory(data, template, 'meta.properties');
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

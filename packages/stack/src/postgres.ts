@@ -5,13 +5,13 @@
 // ~700 ms for initdb). As root, the server and initdb run as the `postgres` OS user (postgres
 // refuses root); the temp dir is chowned to it. Authentication is `trust` on loopback and the
 // unix socket (the socket lives in the temp dir, not /var/run/postgresql).
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheDir, postgresBinDir } from './paths.ts';
 import { freePort, isPortOpen, LOOPBACK } from './ports.ts';
-import { createServiceDir, retryOnPortClash, runCommand, startService } from './process.ts';
+import { createServiceDir, publishDirectory, retryOnPortClash, runCommand, startService } from './process.ts';
 
 export interface PostgresOptions {
   /** fsync (default true). false also turns off synchronous_commit and full_page_writes. */
@@ -86,16 +86,7 @@ export async function ensurePostgresTemplate(binDir: string = postgresBinDir()):
       ['-D', data, '-U', SUPERUSER, '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'],
       { runAs: isRoot() ? SUPERUSER : undefined, timeoutMs: 120_000 },
     );
-    const staging = `${template}.tmp-${process.pid}`;
-    rmSync(staging, { recursive: true, force: true });
-    await runCommand('cp', ['-a', data, staging]);
-    try {
-      renameSync(staging, template);
-    } catch (error) {
-      // another process won the race: theirs is as good as ours
-      rmSync(staging, { recursive: true, force: true });
-      if (!existsSync(join(template, 'PG_VERSION'))) throw error;
-    }
+    await publishDirectory(data, template, 'PG_VERSION');
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -18,6 +18,7 @@ import {
   readdirSync,
   readFileSync,
   readSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -433,4 +434,22 @@ export function runCommand(
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     else child.stdin?.end();
   });
+}
+
+/**
+ * Copies a freshly built directory to `target` in the cache atomically: a staging copy renamed into
+ * place, so a concurrent builder either wins the rename or finds a complete `target` (one that has
+ * `marker`), never a half-copied one.
+ */
+export async function publishDirectory(source: string, target: string, marker: string): Promise<void> {
+  const staging = `${target}.tmp-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  await runCommand('cp', ['-a', source, staging]);
+  try {
+    renameSync(staging, target);
+  } catch (error) {
+    // another process won the race: theirs is as good as ours
+    rmSync(staging, { recursive: true, force: true });
+    if (!existsSync(join(target, marker))) throw error;
+  }
 }
