@@ -37,11 +37,16 @@ export function buildUnnestInsert<T>(
 export interface EncodedRows {
   /** Per column, the encoded element of every row. */
   elements: string[][];
-  /** Encoded size of every row across all columns, separators included. */
+  /** Encoded size of every row across all columns, separators included (0 when not measured). */
   rowBytes: number[];
 }
 
-export function encodeRows<T>(rows: readonly T[], columns: readonly UnnestColumn<T>[]): EncodedRows {
+/** `measure` false skips the byte count, which only a statement size limit (PGlite) needs. */
+export function encodeRows<T>(
+  rows: readonly T[],
+  columns: readonly UnnestColumn<T>[],
+  measure = true,
+): EncodedRows {
   const elements: string[][] = columns.map(() => new Array<string>(rows.length));
   const rowBytes = new Array<number>(rows.length);
   for (let r = 0; r < rows.length; r++) {
@@ -50,7 +55,7 @@ export function encodeRows<T>(rows: readonly T[], columns: readonly UnnestColumn
     for (let c = 0; c < columns.length; c++) {
       const e = (columns[c] as UnnestColumn<T>).element(row);
       (elements[c] as string[])[r] = e;
-      bytes += utf8Length(e) + 1; // + the comma
+      if (measure) bytes += utf8Length(e) + 1; // + the comma
     }
     rowBytes[r] = bytes;
   }
@@ -71,7 +76,7 @@ export function encodeChunks<T>(
   limits: ChunkLimits,
 ): EncodedChunk[] {
   if (rows.length === 0) return [];
-  const { elements, rowBytes } = encodeRows(rows, columns);
+  const { elements, rowBytes } = encodeRows(rows, columns, Number.isFinite(limits.maxBytes));
   const maxBytes = Number.isFinite(limits.maxBytes)
     ? Math.max(1, limits.maxBytes - STATEMENT_OVERHEAD_BYTES)
     : limits.maxBytes;
