@@ -278,27 +278,32 @@ describe('operator on a real control plane', () => {
     const agg2 = await getJson<Obj>(cp, ['-n', NS, 'get', 'deployment', `${name}-aggregator`]);
     expect(agg2.spec?.replicas).toBeGreaterThanOrEqual(1);
 
-    // restart: the new operator converges without writing or creating anything
-    const before = await Promise.all(
-      [
-        ['deployment', `${name}-producer`],
-        ['deployment', `${name}-aggregator`],
-        ['hpa', `${name}-aggregator`],
-      ].map(
-        async ([k, n]) =>
-          (await getJson<Obj>(cp, ['-n', NS, 'get', k as string, n as string])).metadata.generation,
-      ),
-    );
-    const eventsBefore = (
-      await getJson<{ items: Array<{ reason: string }> }>(cp, [
-        '-n',
-        NS,
-        'get',
-        'events',
-        '--field-selector',
-        `involvedObject.name=${name}`,
-      ])
-    ).items;
+    // restart: the new operator converges without writing or creating anything (owned objects'
+    // generations and the pipeline's Created events stay as they were)
+    const generations = () =>
+      Promise.all(
+        [
+          ['deployment', `${name}-producer`],
+          ['deployment', `${name}-aggregator`],
+          ['hpa', `${name}-aggregator`],
+        ].map(
+          async ([k, n]) =>
+            (await getJson<Obj>(cp, ['-n', NS, 'get', k as string, n as string])).metadata.generation,
+        ),
+      );
+    const events = async () =>
+      (
+        await getJson<{ items: Array<{ reason: string }> }>(cp, [
+          '-n',
+          NS,
+          'get',
+          'events',
+          '--field-selector',
+          `involvedObject.name=${name}`,
+        ])
+      ).items;
+    const before = await generations();
+    const eventsBefore = await events();
     await op?.stop();
     op = await runOperator(cp, { EXTERNAL_METRICS_PORT: String(metricsPort) });
     const restarted = op;
@@ -309,27 +314,9 @@ describe('operator on a real control plane', () => {
     await new Promise((r) => setTimeout(r, 4000)); // one resync period
     expect(restarted.reconciler.metrics.created).toBe(0);
     expect(restarted.reconciler.metrics.deleted).toBe(0);
-    const after = await Promise.all(
-      [
-        ['deployment', `${name}-producer`],
-        ['deployment', `${name}-aggregator`],
-        ['hpa', `${name}-aggregator`],
-      ].map(
-        async ([k, n]) =>
-          (await getJson<Obj>(cp, ['-n', NS, 'get', k as string, n as string])).metadata.generation,
-      ),
-    );
+    const after = await generations();
     expect(after).toEqual(before);
-    const eventsAfter = (
-      await getJson<{ items: Array<{ reason: string }> }>(cp, [
-        '-n',
-        NS,
-        'get',
-        'events',
-        '--field-selector',
-        `involvedObject.name=${name}`,
-      ])
-    ).items;
+    const eventsAfter = await events();
     expect(eventsAfter.filter((e) => e.reason === 'Created').length).toBe(
       eventsBefore.filter((e) => e.reason === 'Created').length,
     );
