@@ -28,7 +28,7 @@ export function renderMarkdown(r: BenchResult): string {
         out.push(
           '## Max throughput (producer at --rate max, one aggregator, all sinks on)',
           '',
-          `Producer: \`${MAX_RATE_PRODUCER_FLAGS.join(' ')}\` at nice ${MAX_RATE_PRODUCER_NICE} (a load generator on the same two cores; see apps/bench/src/scenarios/throughput.ts).`,
+          `Producer: \`${MAX_RATE_PRODUCER_FLAGS.join(' ')}\` at nice ${MAX_RATE_PRODUCER_NICE} (a load generator on the same two cores; see apps/bench/src/producer-flags.ts).`,
           '',
         );
         out.push(
