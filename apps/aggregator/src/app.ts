@@ -123,6 +123,7 @@ export async function startAggregator(
   let inFlight: Promise<unknown> = Promise.resolve();
   const committer = new OffsetCommitter({
     commit: (offsets) => consumer.commit(offsets),
+    minIntervalMs: cfg.commitIntervalMs,
     onError: (e) => {
       errors.commitFailures++;
       log.warn('offset commit failed; messages will be redelivered', { error: e.message });

@@ -74,6 +74,14 @@ export const aggregatorConfigSpec = {
     schema: fields.durationMs(100, 1),
     help: 'max wait for the first message of a batch',
   },
+  commitIntervalMs: {
+    env: 'COMMIT_INTERVAL',
+    flag: 'commit-interval',
+    // Each commit request is a write to __consumer_offsets on the group coordinator. Offsets only
+    // bound what is redelivered after a crash; the idempotent sinks absorb redeliveries.
+    schema: fields.durationMs(100, 0),
+    help: 'min time between offset commit requests (batches finished meanwhile share one)',
+  },
   maxMessageBytes: {
     env: 'MAX_MESSAGE_BYTES',
     flag: 'max-message-bytes',

@@ -66,4 +66,24 @@ describe('OffsetCommitter', () => {
     await f;
     expect(flushed).toBe(true);
   });
+
+  it('with minIntervalMs, merges the batches of the pause into one request, and flush cuts the pause short', async () => {
+    const { requests, commit } = controlledCommit();
+    // A long pause: only flush() can end it within the test's time.
+    const committer = new OffsetCommitter({ commit, minIntervalMs: 60_000 });
+    committer.add([at(0, 1)]);
+    await tick();
+    requests[0]?.done();
+    await tick();
+    committer.add([at(0, 2)]);
+    committer.add([at(0, 3), at(1, 1)]);
+    await tick();
+    expect(requests).toHaveLength(1); // still pausing
+    const flushed = committer.flush();
+    await tick();
+    expect(requests[1]?.offsets).toEqual([at(0, 3), at(1, 1)]);
+    requests[1]?.done();
+    await flushed; // no second pause while flushing
+    expect(committer.requests).toBe(2);
+  });
 });
