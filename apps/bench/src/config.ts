@@ -15,6 +15,8 @@ const rates = z
     return list;
   });
 
+const SCENARIOS = ['max', 'latency', 'floor', 'kafka', 'scale', 'tracing'] as const;
+
 export const benchConfigSpec = {
   quick: {
     flag: 'quick',
@@ -30,9 +32,9 @@ export const benchConfigSpec = {
   scenarios: {
     flag: 'scenarios',
     schema: fields
-      .list(['max', 'latency', 'kafka', 'scale', 'tracing'])
-      .refine((l) => l.every((s) => ['max', 'latency', 'kafka', 'scale', 'tracing'].includes(s)), {
-        message: 'scenarios are max, latency, kafka, scale, tracing',
+      .list([...SCENARIOS])
+      .refine((l) => l.every((s) => (SCENARIOS as readonly string[]).includes(s)), {
+        message: `scenarios are ${SCENARIOS.join(', ')}`,
       }),
     help: 'which scenarios to run',
   },
@@ -105,6 +107,7 @@ Provisions the local stack (as \`tickflow up\` does), runs the scenarios one aft
 topics and databases, and writes a JSON result and a Markdown table to the output directory:
   max      producer at --rate max, one aggregator: sustained stored msg/s, CPU and RSS per process
   latency  fixed rates: end-to-end p50/p90/p99/p99.9/max and the per-stage split
+  floor    the 20k msg/s producer into a bare consumer with no sinks: the transport's own latency
   kafka    kafka-producer-perf-test and kafka-consumer-perf-test on the same broker; Tickflow's share
   scale    two aggregators in one consumer group at max rate
   tracing  the 20k msg/s latency run with tracing off, at 1 % and at 100 % (--tracing), exporting

@@ -13,7 +13,8 @@ import { kafkaLimit } from './scenarios/kafka-limit.ts';
 import { soak } from './scenarios/soak.ts';
 import { maxThroughput, scaleOut } from './scenarios/throughput.ts';
 import { tracingOverhead } from './scenarios/tracing.ts';
-import { evaluateTargets } from './targets.ts';
+import { transportFloor } from './scenarios/transport-floor.ts';
+import { evaluateTargets, LATENCY_TARGET_RATE } from './targets.ts';
 import { parseTracingLevels } from './tracing-levels.ts';
 
 export function planFor(cfg: BenchConfig): BenchPlan {
@@ -62,6 +63,7 @@ async function bench(cfg: BenchConfig, argv: readonly string[]): Promise<number>
     }
     if (cfg.scenarios.includes('latency'))
       for (const rate of plan.rates) scenarios.push(await fixedRate(ctx, rate));
+    if (cfg.scenarios.includes('floor')) scenarios.push(await transportFloor(ctx, LATENCY_TARGET_RATE));
     if (cfg.scenarios.includes('kafka')) scenarios.push(await kafkaLimit(ctx, maxRate));
     if (cfg.scenarios.includes('scale')) scenarios.push(await scaleOut(ctx, maxRate));
     if (cfg.scenarios.includes('tracing')) scenarios.push(await tracingOverhead(ctx, plan.tracingLevels));

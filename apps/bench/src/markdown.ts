@@ -1,4 +1,4 @@
-import { MAX_RATE_PRODUCER_FLAGS, MAX_RATE_PRODUCER_NICE } from './producer-flags.ts';
+import { LATENCY_PRODUCER_FLAGS, MAX_RATE_PRODUCER_FLAGS, MAX_RATE_PRODUCER_NICE } from './producer-flags.ts';
 import type { BenchResult, Latency } from './result.ts';
 import { overhead } from './tracing-levels.ts';
 
@@ -43,7 +43,7 @@ export function renderMarkdown(r: BenchResult): string {
       case 'fixed-rate':
         out.push(`## Latency at ${n(s.requestedPerSec)} msg/s`, '');
         out.push(
-          `Produced ${n(s.producedPerSec)} msg/s, stored ${n(s.storedPerSec)} msg/s. Milliseconds, p50 / p90 / p99 / p99.9 / max (mean):`,
+          `Producer: \`${LATENCY_PRODUCER_FLAGS.join(' ')}\`. Produced ${n(s.producedPerSec)} msg/s, stored ${n(s.storedPerSec)} msg/s. Milliseconds, p50 / p90 / p99 / p99.9 / max (mean):`,
           '',
         );
         out.push('| stage | latency |', '|---|---|');
@@ -61,6 +61,19 @@ export function renderMarkdown(r: BenchResult): string {
         );
         out.push(
           `| sink writes, per batch | ${lat(s.split.sinkWrite)} (${ms(s.split.sinkWrite.mean)}) |`,
+          '',
+        );
+        break;
+      case 'transport-floor':
+        out.push(`## Transport floor at ${n(s.requestedPerSec)} msg/s (no sinks)`, '');
+        out.push(
+          `The latency runs' producer (\`${LATENCY_PRODUCER_FLAGS.join(' ')}\`) into a bare consumer with the aggregator's client, settings and poll loop that only decodes each trade: no database, no Redis, no outputs. Produced ${n(s.producedPerSec)} msg/s. Milliseconds, p50 / p90 / p99 / p99.9 / max (mean):`,
+          '',
+        );
+        out.push('| stage | latency |', '|---|---|');
+        out.push(
+          `| producer -> broker ack | ${lat(s.producerToBroker)} (${ms(s.producerToBroker.mean)}) |`,
+          `| **ingest -> polled** | **${lat(s.ingestToPolled)}** (${ms(s.ingestToPolled.mean)}) |`,
           '',
         );
         break;

@@ -37,6 +37,15 @@ export const fixedRateSchema = z.object({
   }),
 });
 
+/** The fixed-rate producer into a bare consumer with no sinks: the transport's share of the latency. */
+export const transportFloorSchema = z.object({
+  name: z.literal('transport-floor'),
+  requestedPerSec: z.number().positive(),
+  producedPerSec: z.number().nonnegative(),
+  producerToBroker: latencySchema,
+  ingestToPolled: latencySchema,
+});
+
 export const kafkaLimitSchema = z.object({
   name: z.literal('kafka-limit'),
   records: z.number().int().positive(),
@@ -87,6 +96,7 @@ export const tracingSchema = z.object({
 export const scenarioSchema = z.discriminatedUnion('name', [
   maxThroughputSchema,
   fixedRateSchema,
+  transportFloorSchema,
   kafkaLimitSchema,
   scaleOutSchema,
   soakSchema,

@@ -17,6 +17,7 @@ describe('tickflow bench --quick', () => {
       'max-throughput',
       'fixed-rate',
       'fixed-rate',
+      'transport-floor',
       'kafka-limit',
       'scale-out',
       'tracing',
@@ -24,6 +25,7 @@ describe('tickflow bench --quick', () => {
     for (const s of result.scenarios) {
       if (s.name === 'max-throughput') expect(s.storedPerSec).toBeGreaterThan(0);
       if (s.name === 'fixed-rate') expect(s.endToEnd.count).toBeGreaterThan(0);
+      if (s.name === 'transport-floor') expect(s.ingestToPolled.count).toBeGreaterThan(0);
       if (s.name === 'kafka-limit') expect(s.consumerPerfPerSec).toBeGreaterThan(0);
       if (s.name === 'tracing') {
         expect(s.runs.map((r) => r.level)).toEqual(['off', '1%', '100%']);

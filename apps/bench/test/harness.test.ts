@@ -86,6 +86,13 @@ describe('result schema and report', () => {
       },
     },
     {
+      name: 'transport-floor',
+      requestedPerSec: 20000,
+      producedPerSec: 19995,
+      producerToBroker: lat(2),
+      ingestToPolled: lat(3, 2.5),
+    },
+    {
       name: 'kafka-limit',
       records: 1000,
       recordBytes: 64,
@@ -129,5 +136,17 @@ describe('result schema and report', () => {
     expect(md).toContain('Command: `tickflow bench`');
     expect(md).toContain('**61,000 msg/s**');
     expect(md).toContain('| Tickflow / raw consume | 61.0 % |');
+    expect(md).toContain('## Transport floor at 20,000 msg/s (no sinks)');
+    expect(md).toContain('--compression none --linger-ms 1');
+  });
+
+  it('puts the transport floor next to each latency target', () => {
+    const [p99, mean] = result.targets.filter((t) => t.target.startsWith('at 20,000 msg/s'));
+    expect(p99?.value).toMatch(/ms \(transport alone, no sinks: [\d.]+ ms\)$/);
+    expect(mean?.value).toContain('transport alone, no sinks: 2.5 ms');
+    const without = evaluateTargets(scenarios.filter((s) => s.name !== 'transport-floor'));
+    expect(without.find((t) => t.target.startsWith('at 20,000 msg/s: p99'))?.value).not.toContain(
+      'transport',
+    );
   });
 });

@@ -1,6 +1,6 @@
 import type { JsonLine } from '../child.ts';
 import { type BenchContext, waitDrained } from '../context.ts';
-import { BENCH_PRODUCER_FLAGS } from '../producer-flags.ts';
+import { LATENCY_PRODUCER_FLAGS } from '../producer-flags.ts';
 import type { Latency, ScenarioResult } from '../result.ts';
 import { type RateSample, sustainedRate } from '../stats.ts';
 import { waitForLine } from './throughput.ts';
@@ -34,7 +34,7 @@ export async function fixedRate(
   await waitForLine(agg, 'partitions assigned', 60_000);
   const producer = ctx.start(
     'producer',
-    ['produce', '--rate', String(rate), '--duration', `${warmupS + steadyS}s`, ...BENCH_PRODUCER_FLAGS],
+    ['produce', '--rate', String(rate), '--duration', `${warmupS + steadyS}s`, ...LATENCY_PRODUCER_FLAGS],
     run,
     t0,
   );

@@ -1,7 +1,7 @@
 import type { JsonLine } from '../child.ts';
 import { type BenchContext, sleep } from '../context.ts';
 import { sampleProcess } from '../procstat.ts';
-import { BENCH_PRODUCER_FLAGS } from '../producer-flags.ts';
+import { LATENCY_PRODUCER_FLAGS } from '../producer-flags.ts';
 import type { Latency, ScenarioResult } from '../result.ts';
 import { growth, mean } from '../stats.ts';
 import { waitForLine } from './throughput.ts';
@@ -17,7 +17,7 @@ export async function soak(ctx: BenchContext, minutes: number, rate = 20_000): P
   await waitForLine(agg, 'partitions assigned', 60_000);
   const producer = ctx.start(
     'producer',
-    ['produce', '--rate', String(rate), '--duration', `${minutes * 60}s`, ...BENCH_PRODUCER_FLAGS],
+    ['produce', '--rate', String(rate), '--duration', `${minutes * 60}s`, ...LATENCY_PRODUCER_FLAGS],
     run,
     t0,
   );

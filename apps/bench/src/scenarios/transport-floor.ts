@@ -1,0 +1,104 @@
+import { decodeTrade } from '@tickflow/contracts';
+import { BatchConsumer, OffsetCommitter, type PartitionOffset } from '@tickflow/kafka';
+import { LatencyHistogram } from '@tickflow/telemetry';
+import type { JsonLine } from '../child.ts';
+import { type BenchContext, sleep } from '../context.ts';
+import { LATENCY_PRODUCER_FLAGS } from '../producer-flags.ts';
+import type { Latency, ScenarioResult } from '../result.ts';
+
+/** What the aggregator polls with (apps/aggregator/src/config.ts defaults), so the floor is its transport. */
+const POLL_MAX = 5000;
+const POLL_WAIT_MS = 100;
+const COMMIT_INTERVAL_MS = 100;
+
+const EMPTY: Latency = { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+
+/**
+ * The latency floor of the transport alone: the bench's producer at a fixed rate, with the latency
+ * runs' flags, into a fresh topic, and a bare consumer (same client, settings and poll loop as the
+ * aggregator) that only decodes each trade and records ingest -> polled. No database, no Redis, no
+ * outputs: what remains of the end-to-end latency on this machine when the sinks cost nothing.
+ * The consumer runs in the bench process, which is otherwise idle while a scenario runs.
+ */
+export async function transportFloor(ctx: BenchContext, rate: number): Promise<ScenarioResult> {
+  const { warmupS, steadyS } = ctx.plan;
+  ctx.log(
+    `transport floor at ${rate} msg/s for ${steadyS} s (+${warmupS} s warm-up): producer -> Kafka -> bare consumer`,
+  );
+  const run = await ctx.freshRun('floor');
+  let assigned = false;
+  const consumer = await BatchConsumer.connect({
+    brokers: ctx.brokers,
+    groupId: run.env.KAFKA_GROUP_ID as string,
+    clientId: 'tickflow-bench-floor',
+    topics: [run.topic],
+    onAssign: () => {
+      assigned = true;
+    },
+  });
+  const committer = new OffsetCommitter({
+    commit: (o) => consumer.commit(o),
+    minIntervalMs: COMMIT_INTERVAL_MS,
+  });
+  const latency = new LatencyHistogram();
+  let consumed = 0;
+  let measureFromUs = Number.POSITIVE_INFINITY;
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      const messages = await consumer.poll(POLL_MAX, POLL_WAIT_MS);
+      const polledAtUs = (performance.timeOrigin + performance.now()) * 1000;
+      const offsets = new Map<number, PartitionOffset>();
+      for (const m of messages) {
+        const decoded = decodeTrade(m.value);
+        // Trades ingested before the warm-up ended are left out, as the aggregator's --latency-warmup does.
+        if (decoded.ok && decoded.trade.ingestTimeUs >= measureFromUs)
+          latency.recordUs(polledAtUs - decoded.trade.ingestTimeUs);
+        offsets.set(m.partition, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
+      }
+      consumed += messages.length;
+      committer.add([...offsets.values()]);
+    }
+  })();
+  try {
+    const deadline = performance.now() + 60_000;
+    while (!assigned) {
+      if (performance.now() > deadline)
+        throw new Error('transport floor: no partitions assigned within 60 s');
+      await sleep(100);
+    }
+    const t0 = performance.now();
+    const producer = ctx.start(
+      'producer',
+      ['produce', '--rate', String(rate), '--duration', `${warmupS + steadyS}s`, ...LATENCY_PRODUCER_FLAGS],
+      run,
+      t0,
+    );
+    measureFromUs = (performance.timeOrigin + performance.now()) * 1000 + warmupS * 1_000_000;
+    await producer.exited;
+    const summary = producer.ofKind('summary')[0] as
+      | (JsonLine & { acked: number; elapsedMs: number; delivery: Latency })
+      | undefined;
+    const acked = summary?.acked ?? 0;
+    const drainBy = performance.now() + 60_000;
+    while (consumed < acked && performance.now() < drainBy) await sleep(100);
+    if (consumed < acked) ctx.log(`  warning: consumed ${consumed} of ${acked} messages`);
+    const result: ScenarioResult = {
+      name: 'transport-floor',
+      requestedPerSec: rate,
+      producedPerSec: summary ? acked / (summary.elapsedMs / 1000) : 0,
+      producerToBroker: summary?.delivery ?? EMPTY,
+      ingestToPolled: latency.summary(),
+    };
+    const l = result.ingestToPolled;
+    ctx.log(
+      `  ingest -> polled p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, mean ${l.mean.toFixed(2)} ms`,
+    );
+    return result;
+  } finally {
+    stop = true;
+    await loop.catch(() => undefined);
+    await committer.flush();
+    await consumer.close();
+  }
+}
