@@ -61,7 +61,7 @@ describe('RedisSink against Redis', () => {
     expect((await stored('TSLA')).price).toBe('350');
   });
 
-  it('does not call Redis for an empty batch', async () => {
+  it('writes nothing for an empty batch', async () => {
     expect(await sink.writeLatest([])).toBe(0);
   });
 
