@@ -12,6 +12,9 @@ export const latencySchema = z.object({
 });
 export type Latency = z.infer<typeof latencySchema>;
 
+/** A stage nothing was recorded for (e.g. a child that printed no summary). */
+export const EMPTY_LATENCY: Latency = { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+
 const processUse = z.object({ cpuCores: z.number().nonnegative(), peakRssMiB: z.number().nonnegative() });
 
 export const maxThroughputSchema = z.object({

@@ -1,11 +1,12 @@
 import type { JsonLine } from '../child.ts';
 import { type BenchContext, waitDrained } from '../context.ts';
 import { LATENCY_PRODUCER_FLAGS } from '../producer-flags.ts';
-import type { Latency, ScenarioResult } from '../result.ts';
+import { EMPTY_LATENCY as EMPTY, type Latency, type ScenarioResult } from '../result.ts';
 import { type RateSample, sustainedRate } from '../stats.ts';
 import { waitForLine } from './throughput.ts';
 
-const EMPTY: Latency = { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+/** The end-of-run line of a fixed-rate producer. */
+export type FixedRateProducerSummary = JsonLine & { acked: number; elapsedMs: number; delivery: Latency };
 
 /**
  * The producer at a fixed rate; latency percentiles come from the aggregator's HDR histograms over
@@ -41,9 +42,7 @@ export async function fixedRate(
   const from = (performance.now() - t0) / 1000 + warmupS;
   await producer.exited;
   const to = (performance.now() - t0) / 1000;
-  const summary = producer.ofKind('summary')[0] as
-    | (JsonLine & { acked: number; elapsedMs: number; delivery: Latency })
-    | undefined;
+  const summary = producer.ofKind('summary')[0] as FixedRateProducerSummary | undefined;
   const acked = summary?.acked ?? 0;
   const drained = await waitDrained(agg, acked, 120_000);
   if (!drained) ctx.log(`  warning: the aggregator did not drain ${acked} messages in time`);

@@ -1,17 +1,11 @@
+import { loadAggregatorConfig } from '@tickflow/aggregator';
 import { decodeTrade } from '@tickflow/contracts';
 import { BatchConsumer, OffsetCommitter, type PartitionOffset } from '@tickflow/kafka';
 import { LatencyHistogram } from '@tickflow/telemetry';
-import type { JsonLine } from '../child.ts';
 import { type BenchContext, sleep } from '../context.ts';
 import { LATENCY_PRODUCER_FLAGS } from '../producer-flags.ts';
-import type { Latency, ScenarioResult } from '../result.ts';
-
-/** What the aggregator polls with (apps/aggregator/src/config.ts defaults), so the floor is its transport. */
-const POLL_MAX = 5000;
-const POLL_WAIT_MS = 100;
-const COMMIT_INTERVAL_MS = 100;
-
-const EMPTY: Latency = { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+import { EMPTY_LATENCY, type ScenarioResult } from '../result.ts';
+import type { FixedRateProducerSummary } from './fixed-rate.ts';
 
 /**
  * The latency floor of the transport alone: the bench's producer at a fixed rate, with the latency
@@ -26,6 +20,8 @@ export async function transportFloor(ctx: BenchContext, rate: number): Promise<S
     `transport floor at ${rate} msg/s for ${steadyS} s (+${warmupS} s warm-up): producer -> Kafka -> bare consumer`,
   );
   const run = await ctx.freshRun('floor');
+  // The aggregator's defaults for batch size, poll wait and commit interval: its transport, minus the sinks.
+  const agg = loadAggregatorConfig([], {});
   let assigned = false;
   const consumer = await BatchConsumer.connect({
     brokers: ctx.brokers,
@@ -38,7 +34,7 @@ export async function transportFloor(ctx: BenchContext, rate: number): Promise<S
   });
   const committer = new OffsetCommitter({
     commit: (o) => consumer.commit(o),
-    minIntervalMs: COMMIT_INTERVAL_MS,
+    minIntervalMs: agg.commitIntervalMs,
   });
   const latency = new LatencyHistogram();
   let consumed = 0;
@@ -46,7 +42,7 @@ export async function transportFloor(ctx: BenchContext, rate: number): Promise<S
   let stop = false;
   const loop = (async () => {
     while (!stop) {
-      const messages = await consumer.poll(POLL_MAX, POLL_WAIT_MS);
+      const messages = await consumer.poll(agg.maxBatch, agg.pollTimeoutMs);
       const polledAtUs = (performance.timeOrigin + performance.now()) * 1000;
       const offsets = new Map<number, PartitionOffset>();
       for (const m of messages) {
@@ -76,9 +72,7 @@ export async function transportFloor(ctx: BenchContext, rate: number): Promise<S
     );
     measureFromUs = (performance.timeOrigin + performance.now()) * 1000 + warmupS * 1_000_000;
     await producer.exited;
-    const summary = producer.ofKind('summary')[0] as
-      | (JsonLine & { acked: number; elapsedMs: number; delivery: Latency })
-      | undefined;
+    const summary = producer.ofKind('summary')[0] as FixedRateProducerSummary | undefined;
     const acked = summary?.acked ?? 0;
     const drainBy = performance.now() + 60_000;
     while (consumed < acked && performance.now() < drainBy) await sleep(100);
@@ -87,7 +81,7 @@ export async function transportFloor(ctx: BenchContext, rate: number): Promise<S
       name: 'transport-floor',
       requestedPerSec: rate,
       producedPerSec: summary ? acked / (summary.elapsedMs / 1000) : 0,
-      producerToBroker: summary?.delivery ?? EMPTY,
+      producerToBroker: summary?.delivery ?? EMPTY_LATENCY,
       ingestToPolled: latency.summary(),
     };
     const l = result.ingestToPolled;
