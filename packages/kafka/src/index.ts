@@ -4,6 +4,7 @@ export type { OffsetCommitterOptions } from './committer.ts';
 export { OffsetCommitter } from './committer.ts';
 export type { BatchConsumerOptions, ConsumedMessage, PartitionOffset } from './consumer.ts';
 export { BatchConsumer } from './consumer.ts';
+export { offsetsPartitionOf, probeGroupIds, waitForGroupCoordinators } from './coordinator.ts';
 export type { KafkaHeaders } from './headers.ts';
 export { headerValue, toKafkaHeaders } from './headers.ts';
 export type { GroupOffsets, KafkaOffsetsSnapshot, LagExporterOptions, TopicOffsets } from './lag-exporter.ts';

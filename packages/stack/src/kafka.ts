@@ -221,6 +221,9 @@ export function startKafka(opts: KafkaOptions = {}): Promise<KafkaInstance> {
   return opts.port !== undefined ? startKafkaOnce(opts) : retryOnPortClash(() => startKafkaOnce(opts));
 }
 
+/** Partitions of the local broker's __consumer_offsets (Kafka's default 50 only slows a fresh start). */
+const OFFSETS_TOPIC_PARTITIONS = 4;
+
 async function startKafkaOnce(opts: KafkaOptions): Promise<KafkaInstance> {
   const libsDir = await ensureKafka();
   const [template, ports] = await Promise.all([ensureStorageTemplate(), freePorts(2)]);
@@ -253,7 +256,7 @@ async function startKafkaOnce(opts: KafkaOptions): Promise<KafkaInstance> {
         'min.insync.replicas': 1,
         'auto.create.topics.enable': opts.autoCreateTopics ?? true,
         'offsets.topic.replication.factor': 1,
-        'offsets.topic.num.partitions': 4,
+        'offsets.topic.num.partitions': OFFSETS_TOPIC_PARTITIONS,
         'transaction.state.log.replication.factor': 1,
         'transaction.state.log.min.isr': 1,
         'transaction.state.log.num.partitions': 4,
@@ -307,8 +310,18 @@ async function startKafkaOnce(opts: KafkaOptions): Promise<KafkaInstance> {
         readFileSync(logFile, 'utf8').includes('Kafka Server started') &&
         (await isPortOpen(port)),
     });
+    const brokers = `${LOOPBACK}:${port}`;
+    // Ready means group coordinators answer too: until they do, an admin client's offset fetch can
+    // crash its process (see waitForGroupCoordinators).
+    try {
+      const { waitForGroupCoordinators } = await import('@tickflow/kafka');
+      await waitForGroupCoordinators(brokers, OFFSETS_TOPIC_PARTITIONS);
+    } catch (err) {
+      await broker.stop();
+      throw err;
+    }
     return {
-      brokers: `${LOOPBACK}:${port}`,
+      brokers,
       host: LOOPBACK,
       port,
       controllerPort,
