@@ -45,9 +45,16 @@ describe('kafka adapter on a real broker', () => {
     // Only half of what we read is committed: lag must show the rest.
     const offsets = [...next].map(([p, o]) => ({ topic, partition: Number(p), offset: Math.floor(o / 2) }));
     await consumer.commit(offsets);
-    const lag = await consumerGroupLag(brokers, group, topic);
-    const total = lag.reduce((s, p) => s + p.lag, 0);
-    expect(total).toBe(1000 - offsets.reduce((s, o) => s + o.offset, 0));
+    // The commit resolves on the broker's answer, but a fresh admin client's offset fetch right after
+    // sometimes still reads no committed offsets (seen: lag 1000 instead of 500 in 1 of 4 runs): ask
+    // again for a few seconds before judging.
+    const expected = 1000 - offsets.reduce((s, o) => s + o.offset, 0);
+    let total = -1;
+    for (let i = 0; i < 50 && total !== expected; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 200));
+      total = (await consumerGroupLag(brokers, group, topic)).reduce((s, p) => s + p.lag, 0);
+    }
+    expect(total).toBe(expected);
     await consumer.close();
   });
 
