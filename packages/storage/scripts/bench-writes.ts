@@ -16,12 +16,13 @@ import {
   createTradeWriter,
   migrate,
   PGLITE_WRITE_LIMITS,
+  POSTGRES_WRITE_LIMITS,
   type Trade,
   type TradeWriter,
 } from '../src/index.ts';
 import { microsToTimestamptzSql } from '../src/time.ts';
 import { TRADE_COLUMNS } from '../src/trades-writer.ts';
-import { encodeRows } from '../src/unnest-insert.ts';
+import { encodeChunks } from '../src/unnest-insert.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -224,7 +225,9 @@ async function benchPglite(url: string, rows: number): Promise<void> {
 function benchEncode(): void {
   const trades = makeTrades(100_000, 0);
   const t0 = performance.now();
-  for (let i = 0; i < trades.length; i += 5000) encodeRows(trades.slice(i, i + 5000), TRADE_COLUMNS);
+  for (let i = 0; i < trades.length; i += 5000) {
+    encodeChunks(trades.slice(i, i + 5000), TRADE_COLUMNS, POSTGRES_WRITE_LIMITS);
+  }
   const rate = trades.length / ((performance.now() - t0) / 1000);
   console.log(`client-side encoding of unnest parameters: ${fmt(rate).trim()} rows/s`);
 }

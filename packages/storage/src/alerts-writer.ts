@@ -1,31 +1,19 @@
 // Idempotent alert writes: a re-emitted alert (same symbol and window) is stored once.
 import type { ChunkLimits } from './chunking.ts';
-import { floatElement, intElement, textElement } from './pg-array.ts';
 import type { Queryable } from './queryable.ts';
-import { microsToTimestamptzSql } from './time.ts';
 import { POSTGRES_WRITE_LIMITS, type TradeWriterOptions } from './trades-writer.ts';
 import type { PriceAlert } from './types.ts';
 import { buildUnnestInsert, insertUnnest, type UnnestColumn } from './unnest-insert.ts';
 
 export const ALERT_COLUMNS: readonly UnnestColumn<PriceAlert>[] = [
-  {
-    column: 'window_start',
-    type: 'int8',
-    element: (a) => intElement(a.windowStartUs),
-    select: microsToTimestamptzSql,
-  },
-  {
-    column: 'window_end',
-    type: 'int8',
-    element: (a) => intElement(a.windowEndUs),
-    select: microsToTimestamptzSql,
-  },
-  { column: 'symbol', type: 'text', element: (a) => textElement(a.symbol) },
-  { column: 'open', type: 'float8', element: (a) => floatElement(a.open) },
-  { column: 'close', type: 'float8', element: (a) => floatElement(a.close) },
-  { column: 'change_pct', type: 'float8', element: (a) => floatElement(a.changePct) },
-  { column: 'threshold_pct', type: 'float8', element: (a) => floatElement(a.thresholdPct) },
-  { column: 'direction', type: 'text', element: (a) => textElement(a.direction) },
+  { column: 'window_start', type: 'timestamptz', value: (a) => a.windowStartUs },
+  { column: 'window_end', type: 'timestamptz', value: (a) => a.windowEndUs },
+  { column: 'symbol', type: 'text', value: (a) => a.symbol },
+  { column: 'open', type: 'float8', value: (a) => a.open },
+  { column: 'close', type: 'float8', value: (a) => a.close },
+  { column: 'change_pct', type: 'float8', value: (a) => a.changePct },
+  { column: 'threshold_pct', type: 'float8', value: (a) => a.thresholdPct },
+  { column: 'direction', type: 'text', value: (a) => a.direction },
 ];
 
 export const INSERT_ALERTS_SQL = buildUnnestInsert('price_alerts', ALERT_COLUMNS);

@@ -1,10 +1,8 @@
 // Idempotent, durable trade writes: a trade is stored once whatever the redeliveries, replays and restarts.
 import type { ChunkLimits } from './chunking.ts';
-import { floatElement, intElement, textElement } from './pg-array.ts';
 import type { Queryable } from './queryable.ts';
 import { IDENTITY_KEY_SQL } from './schema.ts';
 import type { ServerInfo } from './server.ts';
-import { microsToTimestamptzSql } from './time.ts';
 import type { Trade } from './types.ts';
 import { buildUnnestInsert, type EncodedChunk, encodeChunks, type UnnestColumn } from './unnest-insert.ts';
 
@@ -59,18 +57,13 @@ function checkTrade(t: Trade, i: number): void {
 }
 
 export const TRADE_COLUMNS: readonly UnnestColumn<Trade>[] = [
-  { column: 'time', type: 'int8', element: (t) => intElement(t.eventTimeUs), select: microsToTimestamptzSql },
-  { column: 'symbol', type: 'text', element: (t) => textElement(t.symbol) },
-  { column: 'price', type: 'float8', element: (t) => floatElement(t.price) },
-  { column: 'size', type: 'float8', element: (t) => floatElement(t.size) },
-  { column: 'source', type: 'text', element: (t) => textElement(t.source) },
-  { column: 'trade_id', type: 'text', element: (t) => textElement(t.tradeId) },
-  {
-    column: 'ingest_time',
-    type: 'int8',
-    element: (t) => intElement(t.ingestTimeUs),
-    select: microsToTimestamptzSql,
-  },
+  { column: 'time', type: 'timestamptz', value: (t) => t.eventTimeUs },
+  { column: 'symbol', type: 'text', value: (t) => t.symbol },
+  { column: 'price', type: 'float8', value: (t) => t.price },
+  { column: 'size', type: 'float8', value: (t) => t.size },
+  { column: 'source', type: 'text', value: (t) => t.source },
+  { column: 'trade_id', type: 'text', value: (t) => t.tradeId },
+  { column: 'ingest_time', type: 'timestamptz', value: (t) => t.ingestTimeUs },
 ];
 
 export const INSERT_TRADES_SQL = buildUnnestInsert('trades', TRADE_COLUMNS);
@@ -94,7 +87,7 @@ const UNIQUE_VIOLATION = '23505';
  */
 export const INSERT_TRADES_FRESH_SQL = `WITH ins AS (${INSERT_TRADES_SQL} RETURNING ${IDENTITY_KEY_SQL} AS k)
 SELECT count(*)::int4 AS inserted,
-       CASE WHEN count(*) = cardinality($1::int8[]) THEN NULL ELSE array_agg(k) END AS fresh
+       CASE WHEN count(*) = cardinality($1::timestamptz[]) THEN NULL ELSE array_agg(k) END AS fresh
   FROM ins`;
 
 /** Bulk insert through unnest'ed array parameters; one round trip per chunk. */

@@ -1,23 +1,39 @@
 // Idempotent bulk insert as one statement per chunk:
 //   INSERT INTO t (cols) SELECT ... FROM unnest($1::type[], ...) AS u(...) ON CONFLICT DO NOTHING
 // One parameter per column whatever the row count, so the statement text (and its prepared plan) is the
-// same for every chunk, and each chunk is one round trip committed on its own.
+// same for every chunk, and each chunk is one round trip committed on its own. The arrays travel in
+// PostgreSQL's binary format (pg-binary-array.ts).
 import { type ChunkLimits, planChunks } from './chunking.ts';
-import { arrayLiteral, utf8Length } from './pg-array.ts';
+import {
+  ARRAY_HEADER_BYTES,
+  encodeNumberArray,
+  encodeTextArray,
+  FIXED_ELEMENT_BYTES,
+  utf8Length,
+} from './pg-binary-array.ts';
 import type { Queryable } from './queryable.ts';
 
-export interface UnnestColumn<T> {
+interface ColumnBase {
   /** Target column. */
   column: string;
-  /** Element type of the array parameter. */
-  type: 'int8' | 'text' | 'float8';
-  /** The row's value as an already-escaped array element (see pg-array.ts). */
-  element(row: T): string;
   /** SQL turning the unnested value `v` into the column's type (default: `v` itself). */
   select?: (v: string) => string;
 }
 
-/** Bytes reserved per statement for the SQL text, message headers and array braces. */
+/** A numeric column; int8 and timestamptz (µs since the Unix epoch) values must be safe integers. */
+export interface NumberColumn<T> extends ColumnBase {
+  type: 'int8' | 'float8' | 'timestamptz';
+  value(row: T): number;
+}
+
+export interface TextColumn<T> extends ColumnBase {
+  type: 'text';
+  value(row: T): string;
+}
+
+export type UnnestColumn<T> = NumberColumn<T> | TextColumn<T>;
+
+/** Bytes reserved per statement for the SQL text and the message headers (arrays are counted exactly). */
 export const STATEMENT_OVERHEAD_BYTES = 2048;
 
 export function buildUnnestInsert<T>(
@@ -34,39 +50,48 @@ export function buildUnnestInsert<T>(
   return skipConflicts ? `${insert} ON CONFLICT DO NOTHING` : insert;
 }
 
-export interface EncodedRows {
-  /** Per column, the encoded element of every row. */
-  elements: string[][];
-  /** Encoded size of every row across all columns, separators included (0 when not measured). */
-  rowBytes: number[];
+/** A column's values for every row, pulled out once; text columns also carry their UTF-8 byte lengths. */
+type ColumnValues = { type: NumberColumn<unknown>['type']; values: number[] } | TextValues;
+interface TextValues {
+  type: 'text';
+  values: string[];
+  byteLengths: Int32Array;
 }
 
-/** `measure` false skips the byte count, which only a statement size limit (PGlite) needs. */
-export function encodeRows<T>(
-  rows: readonly T[],
-  columns: readonly UnnestColumn<T>[],
-  measure = true,
-): EncodedRows {
-  const elements: string[][] = columns.map(() => new Array<string>(rows.length));
-  const rowBytes = new Array<number>(rows.length);
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r] as T;
-    let bytes = 0;
-    for (let c = 0; c < columns.length; c++) {
-      const e = (columns[c] as UnnestColumn<T>).element(row);
-      (elements[c] as string[])[r] = e;
-      if (measure) bytes += utf8Length(e) + 1; // + the comma
+function extract<T>(rows: readonly T[], column: UnnestColumn<T>): ColumnValues {
+  const n = rows.length;
+  if (column.type === 'text') {
+    const values = new Array<string>(n);
+    const byteLengths = new Int32Array(n);
+    for (let r = 0; r < n; r++) {
+      const s = column.value(rows[r] as T);
+      values[r] = s;
+      byteLengths[r] = utf8Length(s);
     }
-    rowBytes[r] = bytes;
+    return { type: 'text', values, byteLengths };
   }
-  return { elements, rowBytes };
+  const values = new Array<number>(n);
+  for (let r = 0; r < n; r++) values[r] = column.value(rows[r] as T);
+  return { type: column.type, values };
 }
 
-/** One statement's worth of rows, [start, end) of the input, as one array-literal parameter per column. */
+/** Wire bytes of every row across all columns (the element length words included). */
+export function rowWireBytes(columns: readonly ColumnValues[], rowCount: number): number[] {
+  let fixed = 0;
+  for (const c of columns) if (c.type !== 'text') fixed += FIXED_ELEMENT_BYTES;
+  const bytes = new Array<number>(rowCount).fill(fixed);
+  for (const c of columns) {
+    if (c.type !== 'text') continue;
+    for (let r = 0; r < rowCount; r++) bytes[r] = (bytes[r] as number) + 4 + (c.byteLengths[r] as number);
+  }
+  return bytes;
+}
+
+/** One statement's worth of rows, [start, end) of the input, as one binary array parameter per column. */
 export interface EncodedChunk {
   start: number;
   end: number;
-  values: string[];
+  values: Buffer[];
 }
 
 /** Encodes `rows` into chunks that respect the row and byte limits of one statement. */
@@ -76,15 +101,24 @@ export function encodeChunks<T>(
   limits: ChunkLimits,
 ): EncodedChunk[] {
   if (rows.length === 0) return [];
-  const { elements, rowBytes } = encodeRows(rows, columns, Number.isFinite(limits.maxBytes));
-  const maxBytes = Number.isFinite(limits.maxBytes)
-    ? Math.max(1, limits.maxBytes - STATEMENT_OVERHEAD_BYTES)
-    : limits.maxBytes;
-  return planChunks(rowBytes, { maxRows: limits.maxRows, maxBytes }).map(([start, end]) => ({
+  const extracted = columns.map((c) => extract(rows, c));
+  // Sizes are only measured when a byte limit applies (PGlite); otherwise rows alone bound a chunk.
+  const ranges = Number.isFinite(limits.maxBytes)
+    ? planChunks(rowWireBytes(extracted, rows.length), {
+        maxRows: limits.maxRows,
+        maxBytes: Math.max(
+          1,
+          limits.maxBytes - STATEMENT_OVERHEAD_BYTES - columns.length * ARRAY_HEADER_BYTES,
+        ),
+      })
+    : planChunks(new Array<number>(rows.length).fill(0), limits);
+  return ranges.map(([start, end]) => ({
     start,
     end,
-    values: elements.map((col) =>
-      arrayLiteral(start === 0 && end === col.length ? col : col.slice(start, end)),
+    values: extracted.map((c) =>
+      c.type === 'text'
+        ? encodeTextArray(c.values, c.byteLengths, start, end)
+        : encodeNumberArray(c.type, c.values, start, end),
     ),
   }));
 }

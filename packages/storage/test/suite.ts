@@ -123,6 +123,31 @@ export function contractTests(ctx: SuiteContext): void {
     expect(await countTrades(ctx.pool(), { symbol: 'MICRO', from: us + 1, to: us + 2 })).toBe(0);
   });
 
+  it('stores text and doubles bit for bit, whatever they hold', async () => {
+    // Values an array literal would have to quote or escape, multi-byte UTF-8, and doubles with no short
+    // decimal form: the binary array parameters carry them without any escaping.
+    const ids = ['NULL', '', 'a,b', '{x}', 'say "hi"', 'back\\slash', ' padded ', 'tab\tnew\nline', '€𝄞é'];
+    const prices = [0.1 + 0.2, 1e-7 / 3, 98765432109.87654, 123456.789012345, 2 ** 52 + 0.5];
+    const trades: Trade[] = ids.map((tradeId, i) => ({
+      symbol: 'ODD€',
+      price: prices[i % prices.length] as number,
+      size: 1 / (i + 3),
+      eventTimeUs: 1_767_364_200_000_000 + i,
+      ingestTimeUs: 1_767_364_200_000_001 + i,
+      source: `src "${i}"`,
+      tradeId,
+    }));
+    expect(await createTradeWriter(ctx.pool(), ctx.writerOptions()).write(trades)).toEqual({
+      inserted: ids.length,
+    });
+    const back = await storedTrades(ctx.pool(), ['ODD€']);
+    const byId = new Map(back.map((t) => [t.tradeId, t]));
+    for (const t of trades) {
+      const b = byId.get(t.tradeId);
+      expect([b?.symbol, b?.source, b?.price, b?.size]).toEqual([t.symbol, t.source, t.price, t.size]);
+    }
+  });
+
   it('bars_1m equals an independent computation over random trades with ties, disorder and redeliveries', async () => {
     await fc.assert(
       fc.asyncProperty(

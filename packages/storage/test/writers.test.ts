@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { INSERT_ALERTS_SQL } from '../src/alerts-writer.ts';
 import { INSERT_TRADES_SQL, TRADE_COLUMNS, writerOptionsFor } from '../src/trades-writer.ts';
-import { buildUnnestInsert, encodeRows } from '../src/unnest-insert.ts';
+import { buildUnnestInsert, encodeChunks, STATEMENT_OVERHEAD_BYTES } from '../src/unnest-insert.ts';
 
 const trade = {
   symbol: 'AAPL',
@@ -15,30 +15,41 @@ const trade = {
 
 describe('unnest insert SQL', () => {
   it('has one array parameter per column and ignores conflicts', () => {
-    expect(buildUnnestInsert('t', [{ column: 'a', type: 'int8', element: String }])).toBe(
+    expect(buildUnnestInsert('t', [{ column: 'a', type: 'int8', value: Number }])).toBe(
       'INSERT INTO t (a) SELECT u.c0 FROM unnest($1::int8[]) AS u(c0) ON CONFLICT DO NOTHING',
     );
     expect(INSERT_TRADES_SQL).toMatch(
       /^INSERT INTO trades \(time, symbol, price, size, source, trade_id, ingest_time\)/,
     );
-    expect(INSERT_TRADES_SQL).toContain('$7::int8[]');
-    expect(INSERT_TRADES_SQL).toContain("interval '1 microsecond'");
+    expect(INSERT_TRADES_SQL).toContain('$7::timestamptz[]');
     expect(INSERT_ALERTS_SQL).toContain('INSERT INTO price_alerts (window_start, window_end, symbol');
     expect(INSERT_ALERTS_SQL).toMatch(/ON CONFLICT DO NOTHING$/);
   });
 
-  it('encodes trades losslessly and counts their bytes', () => {
-    const { elements, rowBytes } = encodeRows([trade], TRADE_COLUMNS);
-    expect(elements.map((c) => c[0])).toEqual([
-      '1767364200123456',
-      '"AAPL"',
-      '189.52',
-      '100',
-      '"replay"',
-      '"a\\"b"',
-      '1767364200123999',
+  it('encodes trades as binary arrays whose sizes the byte limit counts exactly', () => {
+    const [chunk] = encodeChunks([trade, trade], TRADE_COLUMNS, { maxRows: 10, maxBytes: 64 * 1024 });
+    expect(chunk?.values.map((v) => v.readUInt32BE(8))).toEqual([1184, 25, 701, 701, 25, 25, 1184]);
+    expect(chunk?.values[5]?.subarray(-3).toString()).toBe('a"b'); // no escaping in binary form
+    const wire = chunk?.values.reduce((n, v) => n + v.length, 0) ?? 0;
+    const headers = 7 * 20;
+    // Per row: 4 fixed-size elements (12 bytes each) and 3 text elements (4 + their UTF-8 bytes).
+    expect(wire - headers).toBe(2 * (4 * 12 + (4 + 4) + (4 + 6) + (4 + 3)));
+  });
+
+  it('splits a batch where the rows or the bytes would overflow a statement', () => {
+    const rows = Array.from({ length: 5 }, () => trade);
+    expect(
+      encodeChunks(rows, TRADE_COLUMNS, { maxRows: 2, maxBytes: Infinity }).map((c) => [c.start, c.end]),
+    ).toEqual([
+      [0, 2],
+      [2, 4],
+      [4, 5],
     ]);
-    expect(rowBytes[0]).toBe(elements.reduce((n, c) => n + (c[0]?.length ?? 0) + 1, 0));
+    const rowBytes = 4 * 12 + 8 + 10 + 7;
+    const maxBytes = STATEMENT_OVERHEAD_BYTES + 7 * 20 + 2 * rowBytes;
+    expect(encodeChunks(rows, TRADE_COLUMNS, { maxRows: 100, maxBytes }).map((c) => c.end - c.start)).toEqual(
+      [2, 2, 1],
+    );
   });
 });
 
