@@ -1,5 +1,8 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { LibrdKafkaError } from '@confluentinc/kafka-javascript';
 import { errorMessage, RdKafka } from './native.ts';
+
+const PROBE_RETRY_MS = 100;
 
 /** Java's String.hashCode, which Kafka uses to place a group on a __consumer_offsets partition. */
 function javaStringHash(s: string): number {
@@ -34,8 +37,8 @@ export function probeGroupIds(offsetsPartitions: number, prefix = 'tickflow-coor
  * meanwhile coordinators answer NOT_COORDINATOR, and librdkafka's admin client crashes the process
  * on that answer to an offset fetch or a group description (SIGSEGV: librdkafka #5040,
  * confluent-kafka-javascript #374; seen in the operator's tests). A consumer's own committed-offsets
- * request goes through its group handle, which re-queries the coordinator until it answers, so it is
- * a safe probe. Used by the local stack before it reports the broker ready.
+ * request goes through its group handle, which does not crash on that answer, so it is a safe probe,
+ * repeated until it succeeds. Used by the local stack before it reports the broker ready.
  */
 export async function waitForGroupCoordinators(
   brokers: string,
@@ -58,13 +61,23 @@ async function probeCoordinator(brokers: string, groupId: string, timeoutMs: num
     ),
   );
   try {
-    await new Promise<void>((resolve, reject) =>
-      consumer.committed([{ topic: '__tickflow_probe', partition: 0 }], timeoutMs, (err: LibrdKafkaError) =>
-        err
-          ? reject(new Error(`kafka group coordinator of ${groupId} did not answer: ${errorMessage(err)}`))
-          : resolve(),
-      ),
-    );
+    // librdkafka passes a coordinator error straight back to committed() (seen: NOT_COORDINATOR within
+    // 3 s of a fresh start), so ask again until the deadline; the last error explains a timeout.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const err = await new Promise<LibrdKafkaError | undefined>((resolve) =>
+        consumer.committed(
+          [{ topic: '__tickflow_probe', partition: 0 }],
+          Math.max(1, deadline - Date.now()),
+          (e: LibrdKafkaError) => resolve(e ?? undefined),
+        ),
+      );
+      if (!err) return;
+      if (Date.now() + PROBE_RETRY_MS >= deadline) {
+        throw new Error(`kafka group coordinator of ${groupId} did not answer: ${errorMessage(err)}`);
+      }
+      await delay(PROBE_RETRY_MS);
+    }
   } finally {
     await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
   }
