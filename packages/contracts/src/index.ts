@@ -26,6 +26,8 @@ export {
   type DlqReason,
   decodeTrade,
   encodeTrade,
+  MAX_QUANTITY,
+  MIN_QUANTITY,
   SOURCE_PATTERN,
   SYMBOL_PATTERN,
   TRADE_SOURCES,

@@ -67,8 +67,18 @@ function reject(reason: DlqReason, error: string): TradeRejection {
   return { ok: false, reason, error };
 }
 
-function isPositiveFinite(value: unknown): boolean {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0;
+/**
+ * Prices and sizes must lie in [1e-100, 1e100]. The contract only says > 0, but the extremes of a double
+ * are not market values and they break the bars: PostgreSQL's float8 arithmetic raises "value out of
+ * range: underflow" when price * size rounds to 0 (5e-324 * 0.5) and "overflow" when a bar's sum leaves
+ * the range, and one such stored trade makes every later refresh of bars_1m fail. Inside these bounds
+ * price * size stays within [1e-200, 1e200], so a bar's sums stay finite for any realistic trade count.
+ */
+export const MIN_QUANTITY = 1e-100;
+export const MAX_QUANTITY = 1e100;
+
+function isQuantity(value: unknown): boolean {
+  return typeof value === 'number' && value >= MIN_QUANTITY && value <= MAX_QUANTITY; // NaN fails both
 }
 
 function isPositiveSafeInteger(value: unknown): boolean {
@@ -90,11 +100,14 @@ export function validateTrade(t: Trade): TradeRejection | null {
       `symbol ${describeValue(symbol)} must be 1-32 chars of upper-case A-Z, 0-9 and . _ : - / starting with a letter or digit`,
     );
   }
-  if (!isPositiveFinite(t.price)) {
-    return reject('invalid-price', `price must be a finite number > 0, got ${describeValue(t.price)}`);
+  if (!isQuantity(t.price)) {
+    return reject(
+      'invalid-price',
+      `price must be a number in [1e-100, 1e100], got ${describeValue(t.price)}`,
+    );
   }
-  if (!isPositiveFinite(t.size)) {
-    return reject('invalid-size', `size must be a finite number > 0, got ${describeValue(t.size)}`);
+  if (!isQuantity(t.size)) {
+    return reject('invalid-size', `size must be a number in [1e-100, 1e100], got ${describeValue(t.size)}`);
   }
   if (!isPositiveSafeInteger(t.eventTimeUs)) {
     return reject(

@@ -13,6 +13,7 @@ import {
   encodeBar,
   encodeTrade,
   MalformedMessageError,
+  MIN_QUANTITY,
   type PriceAlert,
   SOURCE_PATTERN,
   type Trade,
@@ -81,7 +82,7 @@ describe('round trips', () => {
 
   it('Trade: property over arbitrary valid trades', () => {
     const symbol = fc.stringMatching(/^[A-Z0-9][A-Z0-9._:\-/]{0,31}$/);
-    const positive = fc.double({ min: Number.MIN_VALUE, max: 1e12, noNaN: true });
+    const positive = fc.double({ min: MIN_QUANTITY, max: 1e12, noNaN: true });
     const time = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
     const text = fc.string({ minLength: 1, maxLength: 40 });
     const source = fc.stringMatching(SOURCE_PATTERN);
@@ -218,13 +219,25 @@ describe('decodeTrade rejects every bad-input class with the right reason', () =
   it.each([
     ['price', 'invalid-price'],
     ['size', 'invalid-size'],
-  ] as const)('%s: NaN, ±Infinity, zero, -0 and negatives', (field, reason) => {
-    for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, -0, -1, -1e-9]) {
+  ] as const)('%s: NaN, ±Infinity, zero, -0, negatives and the extremes of a double', (field, reason) => {
+    const extremes = [Number.MIN_VALUE, 1e-101, 1e101, Number.MAX_VALUE];
+    for (const value of [
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      0,
+      -0,
+      -1,
+      -1e-9,
+      ...extremes,
+    ]) {
       const r = decodeTrade(withTrade({ [field]: value }));
       expect(r, `${field}=${value}`).toMatchObject({ ok: false, reason });
       if (!r.ok) expect(r.error).toContain(field);
     }
-    expect(reasonOf(withTrade({ [field]: Number.MIN_VALUE }))).toBe('ok');
+    for (const value of [1e-100, 1e-12, 0.00001234, 1e15, 1e100]) {
+      expect(reasonOf(withTrade({ [field]: value })), `${field}=${value}`).toBe('ok');
+    }
   });
 
   it('event and ingest time: zero, negative, beyond 2^53', () => {
