@@ -76,6 +76,12 @@ export function renderMarkdown(r: BenchResult): string {
           `| **ingest -> polled** | **${lat(s.ingestToPolled)}** (${ms(s.ingestToPolled.mean)}) |`,
           '',
         );
+        if (s.commit) {
+          out.push(
+            `Then, with the producer stopped, ${n(s.commit.writes)} durable writes (INSERT + commit, as the aggregator's trade sink does them) of ${n(s.commit.batchRows)} trades each, the consumer's mean batch above, one at a time: **${lat(s.commit.latency)}** (${ms(s.commit.latency.mean)}). Every message waits for its batch's write after it is polled, so ingest -> polled plus this write is the least end-to-end latency the pipeline could show here.`,
+            '',
+          );
+        }
         break;
       case 'kafka-limit':
         out.push("## Kafka's own limit on this machine", '');

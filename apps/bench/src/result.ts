@@ -47,6 +47,14 @@ export const transportFloorSchema = z.object({
   producedPerSec: z.number().nonnegative(),
   producerToBroker: latencySchema,
   ingestToPolled: latencySchema,
+  /** Durable writes of one polled batch's worth of trades, one at a time, with nothing else running. */
+  commit: z
+    .object({
+      batchRows: z.number().int().positive(),
+      writes: z.number().int().positive(),
+      latency: latencySchema,
+    })
+    .optional(),
 });
 
 export const kafkaLimitSchema = z.object({

@@ -19,8 +19,13 @@ export function evaluateTargets(scenarios: readonly ScenarioResult[]): BenchResu
   const at20k = find(scenarios, 'fixed-rate').find((s) => s.requestedPerSec === LATENCY_TARGET_RATE);
   // Next to each latency figure, what the transport alone (no sinks) took at the same rate.
   const floor = find(scenarios, 'transport-floor').find((s) => s.requestedPerSec === LATENCY_TARGET_RATE);
-  const floorNote = (pick: (l: Latency) => number) =>
-    floor ? ` (transport alone, no sinks: ${fmt(pick(floor.ingestToPolled), 2)} ms)` : '';
+  const floorNote = (pick: (l: Latency) => number) => {
+    if (!floor) return '';
+    const commit = floor.commit
+      ? `; one durable batch write alone: ${fmt(pick(floor.commit.latency), 2)} ms`
+      : '';
+    return ` (transport alone, no sinks: ${fmt(pick(floor.ingestToPolled), 2)} ms${commit})`;
+  };
   const limit = find(scenarios, 'kafka-limit')[0];
   const soak = find(scenarios, 'soak')[0];
   const tracing = find(scenarios, 'tracing')[0];

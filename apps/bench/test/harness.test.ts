@@ -91,6 +91,7 @@ describe('result schema and report', () => {
       producedPerSec: 19995,
       producerToBroker: lat(2),
       ingestToPolled: lat(3, 2.5),
+      commit: { batchRows: 100, writes: 1000, latency: lat(1.5, 1.25) },
     },
     {
       name: 'kafka-limit',
@@ -137,13 +138,24 @@ describe('result schema and report', () => {
     expect(md).toContain('**61,000 msg/s**');
     expect(md).toContain('| Tickflow / raw consume | 61.0 % |');
     expect(md).toContain('## Transport floor at 20,000 msg/s (no sinks)');
+    expect(md).toContain(
+      "1,000 durable writes (INSERT + commit, as the aggregator's trade sink does them) of 100 trades each",
+    );
     expect(md).toContain('--compression none --linger-ms 1');
   });
 
   it('puts the transport floor next to each latency target', () => {
     const [p99, mean] = result.targets.filter((t) => t.target.startsWith('at 20,000 msg/s'));
-    expect(p99?.value).toMatch(/ms \(transport alone, no sinks: [\d.]+ ms\)$/);
-    expect(mean?.value).toContain('transport alone, no sinks: 2.5 ms');
+    expect(p99?.value).toMatch(
+      /ms \(transport alone, no sinks: [\d.]+ ms; one durable batch write alone: [\d.]+ ms\)$/,
+    );
+    expect(mean?.value).toContain(
+      'transport alone, no sinks: 2.5 ms; one durable batch write alone: 1.25 ms',
+    );
+    const noCommit = scenarios.map((s) => (s.name === 'transport-floor' ? { ...s, commit: undefined } : s));
+    expect(
+      evaluateTargets(noCommit).find((t) => t.target.startsWith('at 20,000 msg/s: mean'))?.value,
+    ).toMatch(/\(transport alone, no sinks: 2.5 ms\)$/);
     const without = evaluateTargets(scenarios.filter((s) => s.name !== 'transport-floor'));
     expect(without.find((t) => t.target.startsWith('at 20,000 msg/s: p99'))?.value).not.toContain(
       'transport',

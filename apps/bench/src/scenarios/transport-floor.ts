@@ -5,6 +5,7 @@ import { LatencyHistogram } from '@tickflow/telemetry';
 import { type BenchContext, sleep } from '../context.ts';
 import { LATENCY_PRODUCER_FLAGS } from '../producer-flags.ts';
 import { EMPTY_LATENCY, type ScenarioResult } from '../result.ts';
+import { measureCommitFloor } from './commit-floor.ts';
 import type { FixedRateProducerSummary } from './fixed-rate.ts';
 
 /**
@@ -12,7 +13,8 @@ import type { FixedRateProducerSummary } from './fixed-rate.ts';
  * runs' flags, into a fresh topic, and a bare consumer (same client, settings and poll loop as the
  * aggregator) that only decodes each trade and records ingest -> polled. No database, no Redis, no
  * outputs: what remains of the end-to-end latency on this machine when the sinks cost nothing.
- * The consumer runs in the bench process, which is otherwise idle while a scenario runs.
+ * The consumer runs in the bench process, which is otherwise idle while a scenario runs. Then, with the
+ * producer stopped, the database's share: durable writes of batches of the size this consumer polled.
  */
 export async function transportFloor(ctx: BenchContext, rate: number): Promise<ScenarioResult> {
   const { warmupS, steadyS } = ctx.plan;
@@ -38,6 +40,9 @@ export async function transportFloor(ctx: BenchContext, rate: number): Promise<S
   });
   const latency = new LatencyHistogram();
   let consumed = 0;
+  // Messages and non-empty polls inside the measured window: the batch size the sinks would get.
+  let measuredMessages = 0;
+  let measuredPolls = 0;
   let measureFromUs = Number.POSITIVE_INFINITY;
   let stop = false;
   const loop = (async () => {
@@ -53,6 +58,10 @@ export async function transportFloor(ctx: BenchContext, rate: number): Promise<S
         offsets.set(m.partition, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
       }
       consumed += messages.length;
+      if (messages.length > 0 && polledAtUs >= measureFromUs) {
+        measuredMessages += messages.length;
+        measuredPolls++;
+      }
       committer.add([...offsets.values()]);
     }
   })();
@@ -77,18 +86,24 @@ export async function transportFloor(ctx: BenchContext, rate: number): Promise<S
     const drainBy = performance.now() + 60_000;
     while (consumed < acked && performance.now() < drainBy) await sleep(100);
     if (consumed < acked) ctx.log(`  warning: consumed ${consumed} of ${acked} messages`);
-    const result: ScenarioResult = {
+    const l = latency.summary();
+    ctx.log(
+      `  ingest -> polled p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, mean ${l.mean.toFixed(2)} ms`,
+    );
+    const batchRows = Math.max(1, Math.round(measuredMessages / Math.max(1, measuredPolls)));
+    const writes = ctx.plan.quick ? 100 : 1000;
+    const commit = await measureCommitFloor(run.env.DATABASE_URL as string, batchRows, writes);
+    ctx.log(
+      `  durable write of ${batchRows} rows (${writes} writes, one at a time): p50 ${commit.p50.toFixed(2)} ms, p99 ${commit.p99.toFixed(2)} ms, mean ${commit.mean.toFixed(2)} ms`,
+    );
+    return {
       name: 'transport-floor',
       requestedPerSec: rate,
       producedPerSec: summary ? acked / (summary.elapsedMs / 1000) : 0,
       producerToBroker: summary?.delivery ?? EMPTY_LATENCY,
-      ingestToPolled: latency.summary(),
+      ingestToPolled: l,
+      commit: { batchRows, writes, latency: commit },
     };
-    const l = result.ingestToPolled;
-    ctx.log(
-      `  ingest -> polled p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, mean ${l.mean.toFixed(2)} ms`,
-    );
-    return result;
   } finally {
     stop = true;
     await loop.catch(() => undefined);
