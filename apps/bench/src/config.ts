@@ -107,7 +107,8 @@ Provisions the local stack (as \`tickflow up\` does), runs the scenarios one aft
 topics and databases, and writes a JSON result and a Markdown table to the output directory:
   max      producer at --rate max, one aggregator: sustained stored msg/s, CPU and RSS per process
   latency  fixed rates: end-to-end p50/p90/p99/p99.9/max and the per-stage split
-  floor    the 20k msg/s producer into a bare consumer with no sinks: the transport's own latency
+  floor    the 20k msg/s producer into a bare consumer with no sinks: the transport's own latency;
+           then durable writes of the batch size it polled, one at a time: the commit's own latency
   kafka    kafka-producer-perf-test and kafka-consumer-perf-test on the same broker; Tickflow's share
   scale    two aggregators in one consumer group at max rate
   tracing  the 20k msg/s latency run with tracing off, at 1 % and at 100 % (--tracing), exporting

@@ -40,7 +40,7 @@ export const fixedRateSchema = z.object({
   }),
 });
 
-/** The fixed-rate producer into a bare consumer with no sinks: the transport's share of the latency. */
+/** The fixed-rate producer into a bare consumer with no sinks, then lone batch writes: the least latency possible. */
 export const transportFloorSchema = z.object({
   name: z.literal('transport-floor'),
   requestedPerSec: z.number().positive(),
