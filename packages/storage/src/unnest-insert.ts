@@ -76,7 +76,7 @@ function extract<T>(rows: readonly T[], column: UnnestColumn<T>): ColumnValues {
 }
 
 /** Wire bytes of every row across all columns (the element length words included). */
-export function rowWireBytes(columns: readonly ColumnValues[], rowCount: number): number[] {
+function rowWireBytes(columns: readonly ColumnValues[], rowCount: number): number[] {
   let fixed = 0;
   for (const c of columns) if (c.type !== 'text') fixed += FIXED_ELEMENT_BYTES;
   const bytes = new Array<number>(rowCount).fill(fixed);
