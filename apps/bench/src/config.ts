@@ -93,6 +93,17 @@ export const benchConfigSpec = {
     schema: fields.boolean(false),
     help: 'write V8 CPU profiles of the aggregator to bench/profiles',
   },
+  aggregatorNodeArgs: {
+    flag: 'aggregator-node-args',
+    schema: z
+      .string()
+      .optional()
+      .transform((v) => (v ?? '').split(/\s+/).filter((a) => a.length > 0))
+      .refine((l) => l.every((a) => a.startsWith('--')), {
+        message: "must be Node/V8 flags separated by spaces, e.g. '--max-semi-space-size=16'",
+      }),
+    help: 'extra Node/V8 flags for the aggregator processes (e.g. GC settings to compare)',
+  },
 };
 
 export type BenchConfig = ReturnType<typeof loadBenchConfig>;

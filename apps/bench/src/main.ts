@@ -27,7 +27,10 @@ export function planFor(cfg: BenchConfig): BenchPlan {
     partitions: cfg.partitions,
     soakMinutes: cfg.soakMinutes,
     tracingLevels: cfg.tracing ?? parseTracingLevels('off,1%,100%'),
-    aggregatorNodeArgs: cfg.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resolve('bench/profiles')}`] : [],
+    aggregatorNodeArgs: [
+      ...(cfg.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resolve('bench/profiles')}`] : []),
+      ...cfg.aggregatorNodeArgs,
+    ],
   };
 }
 

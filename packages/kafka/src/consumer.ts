@@ -43,7 +43,6 @@ export interface BatchConsumerOptions {
 
 /** Methods the bundled typings omit but the native binding has (lib/kafka-consumer.js). */
 type NativeConsumer = KafkaConsumer & {
-  setDefaultIsTimeoutOnlyForFirstMessage(on: boolean): void;
   commitCb(offsets: PartitionOffset[], cb: (err: LibrdKafkaError | null) => void): void;
   incrementalAssign(partitions: TopicPartition[]): void;
   incrementalUnassign(partitions: TopicPartition[]): void;
@@ -98,7 +97,6 @@ export class BatchConsumer {
         err ? reject(new Error(`kafka consumer: ${errorMessage(err)}`)) : resolve(),
       );
     });
-    consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
     consumer.subscribe(opts.topics);
     return self;
   }
@@ -111,14 +109,29 @@ export class BatchConsumer {
   /** Up to `max` messages; waits at most `timeoutMs` for the first one, then takes what is ready. */
   async poll(max: number, timeoutMs: number): Promise<ConsumedMessage[]> {
     await this.#revoking;
+    // The binding's "timeout only for the first message" mode still waits 1 ms after every later
+    // message, so a batch only ends after 1 ms without a new one (measured: broker append -> polled
+    // p50 1.6 ms at 1k msg/s). Instead: take what is ready without waiting; if nothing is, wait for
+    // one message, then take what is ready again.
+    const ready = await this.#consume(max, 0);
+    if (ready.length > 0 || timeoutMs <= 0) return ready;
+    const first = await this.#consume(1, timeoutMs);
+    if (first.length === 0 || max <= 1) return first;
+    const rest = await this.#consume(max - 1, 0);
+    if (rest.length === 0) return first;
+    rest.unshift(first[0] as ConsumedMessage);
+    return rest;
+  }
+
+  /** One consume call: up to `max` messages, each waited for at most `timeoutMs` (0: only ready ones). */
+  #consume(max: number, timeoutMs: number): Promise<ConsumedMessage[]> {
     this.#consumer.setDefaultConsumeTimeout(timeoutMs);
-    const messages = await new Promise<Message[]>((resolve, reject) => {
+    return new Promise<ConsumedMessage[]>((resolve, reject) => {
       this.#consumer.consume(max, (err, msgs) => {
         if (err && err.code !== ERR.TIMED_OUT) reject(new Error(`kafka consume: ${errorMessage(err)}`));
-        else resolve(msgs ?? []);
+        else resolve((msgs ?? []) as unknown as ConsumedMessage[]);
       });
     });
-    return messages as unknown as ConsumedMessage[];
   }
 
   commit(offsets: PartitionOffset[]): Promise<void> {

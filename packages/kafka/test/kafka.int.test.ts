@@ -100,4 +100,37 @@ describe('kafka adapter on a real broker', () => {
     expect(seen.size).toBe(2000);
     await consumer.close();
   });
+
+  it('poll waits for a first message, then returns only what is ready, never more than asked', async () => {
+    const topic = `t-${randomUUID()}`;
+    await ensureTopics(brokers, [{ topic, partitions: 1 }]);
+    const consumer = await BatchConsumer.connect({
+      brokers,
+      groupId: `g-${randomUUID()}`,
+      clientId: 'test-poll',
+      topics: [topic],
+    });
+    // Nothing produced yet: every wait ends empty, with or without a timeout.
+    expect(await consumer.poll(10, 0)).toEqual([]);
+    expect(await consumer.poll(10, 200)).toEqual([]);
+
+    const producer = await KafkaProducer.connect({ brokers, clientId: 'test-poll', window: 100 });
+    await producer.sendAll(
+      Array.from({ length: 25 }, (_, i) => ({ topic, key: 'k', value: Buffer.from(String(i)) })),
+    );
+    await producer.close();
+
+    const values: string[] = [];
+    const sizes: number[] = [];
+    while (values.length < 25) {
+      const batch = await consumer.poll(10, 2000);
+      expect(batch.length).toBeGreaterThan(0); // 25 are there: a 2 s wait never ends empty
+      sizes.push(batch.length);
+      for (const m of batch) values.push(m.value?.toString() ?? '');
+    }
+    expect(values).toEqual(Array.from({ length: 25 }, (_, i) => String(i)));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(10);
+    expect(await consumer.poll(1, 0)).toEqual([]);
+    await consumer.close();
+  });
 });
