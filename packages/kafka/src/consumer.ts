@@ -2,7 +2,6 @@ import type {
   ConsumerGlobalConfig,
   KafkaConsumer,
   LibrdKafkaError,
-  Message,
   TopicPartition,
 } from '@confluentinc/kafka-javascript';
 import type { KafkaHeaders } from './headers.ts';
