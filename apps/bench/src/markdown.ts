@@ -63,6 +63,17 @@ export function renderMarkdown(r: BenchResult): string {
           `| sink writes, per batch | ${lat(s.split.sinkWrite)} (${ms(s.split.sinkWrite.mean)}) |`,
           '',
         );
+        if (s.processes) {
+          const total = Object.values(s.processes).reduce((sum, p) => sum + p.cpuCores, 0);
+          out.push(
+            `CPU over the measured window (cores; the machine has ${r.machine.cores}): ${Object.entries(
+              s.processes,
+            )
+              .map(([name, p]) => `${name} ${n(p.cpuCores, 2)}`)
+              .join(', ')}; total ${n(total, 2)}.`,
+            '',
+          );
+        }
         break;
       case 'transport-floor':
         out.push(`## Transport floor at ${n(s.requestedPerSec)} msg/s (no sinks)`, '');

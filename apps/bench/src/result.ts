@@ -38,6 +38,8 @@ export const fixedRateSchema = z.object({
     processing: latencySchema,
     sinkWrite: latencySchema,
   }),
+  /** CPU and peak RSS of each process over the measured window (absent in results of older releases). */
+  processes: z.record(z.string(), processUse).optional(),
 });
 
 /** The fixed-rate producer into a bare consumer with no sinks, then lone batch writes: the least latency possible. */

@@ -84,6 +84,10 @@ describe('result schema and report', () => {
         processing: lat(0.5),
         sinkWrite: lat(2),
       },
+      processes: {
+        aggregator: { cpuCores: 0.35, peakRssMiB: 200 },
+        kafka: { cpuCores: 0.25, peakRssMiB: 400 },
+      },
     },
     {
       name: 'transport-floor',
@@ -138,6 +142,7 @@ describe('result schema and report', () => {
     expect(md).toContain('**61,000 msg/s**');
     expect(md).toContain('| Tickflow / raw consume | 61.0 % |');
     expect(md).toContain('## Transport floor at 20,000 msg/s (no sinks)');
+    expect(md).toContain('(cores; the machine has 2): aggregator 0.35, kafka 0.25; total 0.60.');
     expect(md).toContain(
       "1,000 durable writes (INSERT + commit, as the aggregator's trade sink does them) of 100 trades each",
     );

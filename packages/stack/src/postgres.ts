@@ -130,6 +130,12 @@ async function startPostgresOnce(opts: PostgresOptions): Promise<PostgresInstanc
       unix_socket_directories: socketDir,
       max_connections: 200,
       shared_buffers: '256MB',
+      // Write-heavy ingest: the default 1GB WAL budget started a checkpoint every ~2 min at 20k
+      // trades/s, and the full-page images after each one slowed every commit (measured at 20k
+      // msg/s: sink write p50 1.5 -> 1.0 ms, end-to-end mean 6-10 -> 4.6-5.2 ms per 5 s interval).
+      // Checkpoints now come every 15 min unless 4GB of WAL accumulates first.
+      max_wal_size: '4GB',
+      checkpoint_timeout: '15min',
       fsync,
       ...(fsync ? {} : { synchronous_commit: false, full_page_writes: false }),
       logging_collector: false,

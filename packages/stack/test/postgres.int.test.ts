@@ -18,9 +18,12 @@ describe('startPostgres', () => {
           fsync: string;
           maxconn: string;
           sb: string;
+          wal: string;
+          ckpt: string;
         }>(
           `SELECT current_database() AS db, current_user AS usr, current_setting('fsync') AS fsync,
-                  current_setting('max_connections') AS maxconn, current_setting('shared_buffers') AS sb`,
+                  current_setting('max_connections') AS maxconn, current_setting('shared_buffers') AS sb,
+                  current_setting('max_wal_size') AS wal, current_setting('checkpoint_timeout') AS ckpt`,
         );
         expect(rows[0]).toEqual({
           db: 'tickflow',
@@ -28,6 +31,8 @@ describe('startPostgres', () => {
           fsync: 'on',
           maxconn: '200',
           sb: '256MB',
+          wal: '4GB',
+          ckpt: '15min',
         });
         await client.query('CREATE TABLE t (id int primary key, v text)');
         await client.query("INSERT INTO t VALUES (1, 'a')");

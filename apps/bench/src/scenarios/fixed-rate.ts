@@ -1,9 +1,9 @@
 import type { JsonLine } from '../child.ts';
-import { type BenchContext, waitDrained } from '../context.ts';
+import { type BenchContext, sleep, waitDrained } from '../context.ts';
 import { LATENCY_PRODUCER_FLAGS } from '../producer-flags.ts';
 import { EMPTY_LATENCY as EMPTY, type Latency, type ScenarioResult } from '../result.ts';
 import { type RateSample, sustainedRate } from '../stats.ts';
-import { waitForLine } from './throughput.ts';
+import { usage, waitForLine } from './throughput.ts';
 
 /** The end-of-run line of a fixed-rate producer. */
 export type FixedRateProducerSummary = JsonLine & { acked: number; elapsedMs: number; delivery: Latency };
@@ -40,6 +40,12 @@ export async function fixedRate(
     t0,
   );
   const from = (performance.now() - t0) / 1000 + warmupS;
+  // CPU over the steady window, sampled while the producer still runs (an exited process has no /proc).
+  await sleep(warmupS * 1000);
+  const before = ctx.sampleAll([producer, agg]);
+  const cpuFrom = performance.now();
+  await sleep(Math.max(1, steadyS - 1) * 1000);
+  const processes = usage(before, ctx.sampleAll([producer, agg]), (performance.now() - cpuFrom) / 1000);
   await producer.exited;
   const to = (performance.now() - t0) / 1000;
   const summary = producer.ofKind('summary')[0] as FixedRateProducerSummary | undefined;
@@ -65,6 +71,7 @@ export async function fixedRate(
       processing: agSum?.processing ?? EMPTY,
       sinkWrite: agSum?.sinkWrite ?? EMPTY,
     },
+    processes,
   };
   ctx.log(
     `  e2e p50 ${result.endToEnd.p50.toFixed(2)} ms, p99 ${result.endToEnd.p99.toFixed(2)} ms, mean ${result.endToEnd.mean.toFixed(2)} ms`,

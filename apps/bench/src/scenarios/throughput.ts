@@ -78,7 +78,8 @@ export async function runAtMaxRate(
   };
 }
 
-function usage(
+/** CPU cores used by each process between two samples, and its peak RSS. */
+export function usage(
   before: Record<string, ProcSample | undefined>,
   after: Record<string, ProcSample | undefined>,
   seconds: number,
