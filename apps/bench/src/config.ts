@@ -41,7 +41,7 @@ export const benchConfigSpec = {
   warmupS: {
     flag: 'warmup',
     schema: fields.integer(0, 0, 600),
-    help: 'warm-up seconds before measuring (default 10; quick 3)',
+    help: 'warm-up seconds before measuring (default 20; quick 3)',
   },
   steadyS: {
     flag: 'steady',

@@ -1,11 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { startStack } from '@tickflow/stack';
 import { runEntryPoint } from '@tickflow/telemetry';
 import { type BenchConfig, benchHelp, loadBenchConfig } from './config.ts';
-import { BenchContext, type BenchPlan } from './context.ts';
+import { BenchContext } from './context.ts';
 import { machineFacts } from './machine.ts';
 import { renderMarkdown } from './markdown.ts';
+import { planFor } from './plan.ts';
 import { type BenchResult, benchResultSchema, type ScenarioResult } from './result.ts';
 import { warmUpBroker } from './scenarios/broker-warm-up.ts';
 import { fixedRate } from './scenarios/fixed-rate.ts';
@@ -15,24 +16,6 @@ import { maxThroughput, scaleOut } from './scenarios/throughput.ts';
 import { tracingOverhead } from './scenarios/tracing.ts';
 import { transportFloor } from './scenarios/transport-floor.ts';
 import { evaluateTargets, LATENCY_TARGET_RATE } from './targets.ts';
-import { parseTracingLevels } from './tracing-levels.ts';
-
-export function planFor(cfg: BenchConfig): BenchPlan {
-  return {
-    quick: cfg.quick,
-    warmupS: cfg.warmupS || (cfg.quick ? 3 : 10),
-    steadyS: cfg.steadyS || (cfg.quick ? 8 : 60),
-    rates: cfg.rates ?? (cfg.quick ? [5000, 20000] : [5000, 20000, 50000]),
-    kafkaRecords: cfg.quick ? 300_000 : 5_000_000,
-    partitions: cfg.partitions,
-    soakMinutes: cfg.soakMinutes,
-    tracingLevels: cfg.tracing ?? parseTracingLevels('off,1%,100%'),
-    aggregatorNodeArgs: [
-      ...(cfg.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resolve('bench/profiles')}`] : []),
-      ...cfg.aggregatorNodeArgs,
-    ],
-  };
-}
 
 export function main(argv: readonly string[]): Promise<number> {
   return runEntryPoint(argv, {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { loadBenchConfig } from '../src/config.ts';
 import { renderMarkdown } from '../src/markdown.ts';
+import { DEFAULT_WARMUP_S, planFor } from '../src/plan.ts';
 import { type BenchResult, benchResultSchema, type ScenarioResult } from '../src/result.ts';
 import { parseConsumerPerf, parseProducerPerf } from '../src/scenarios/kafka-limit.ts';
 import { cpuShare, growth, mean, percentile, ratio, sustainedRate, window } from '../src/stats.ts';
@@ -164,6 +166,26 @@ describe('result schema and report', () => {
     const without = evaluateTargets(scenarios.filter((s) => s.name !== 'transport-floor'));
     expect(without.find((t) => t.target.startsWith('at 20,000 msg/s: p99'))?.value).not.toContain(
       'transport',
+    );
+  });
+});
+
+describe('run plan', () => {
+  it('warms up 20 s by default and 3 s in a quick run, unless told', () => {
+    expect(planFor(loadBenchConfig([], {})).warmupS).toBe(DEFAULT_WARMUP_S);
+    expect(DEFAULT_WARMUP_S).toBe(20);
+    expect(planFor(loadBenchConfig(['--quick'], {})).warmupS).toBe(3);
+    expect(planFor(loadBenchConfig(['--warmup', '7'], {})).warmupS).toBe(7);
+  });
+
+  it('passes extra Node flags to the aggregator after the profiler flags', () => {
+    const plan = planFor(
+      loadBenchConfig(['--cpu-prof', '--aggregator-node-args=--max-semi-space-size=16'], {}),
+    );
+    expect(plan.aggregatorNodeArgs.slice(0, 1)).toEqual(['--cpu-prof']);
+    expect(plan.aggregatorNodeArgs.at(-1)).toBe('--max-semi-space-size=16');
+    expect(() => loadBenchConfig(['--aggregator-node-args=max-semi-space-size=16'], {})).toThrow(
+      /Node\/V8 flags/,
     );
   });
 });

@@ -73,6 +73,18 @@ export async function fixedRate(
     },
     processes,
   };
+  // Per stats interval, so a mean pulled up by a few stalls is told apart from a uniformly slow run.
+  const intervals = (
+    agg.ofKind('stats') as Array<JsonLine & { e2e: Latency; toConsumer: Latency; sinkWrite: Latency }>
+  )
+    .filter((s) => s.t >= from && s.t <= to + 1 && s.e2e.count > 0)
+    .map(
+      (s) =>
+        `${s.e2e.mean.toFixed(1)}/${s.e2e.p99.toFixed(0)}(${s.toConsumer.mean.toFixed(1)},${s.sinkWrite.mean.toFixed(1)})`,
+    );
+  ctx.log(
+    `  per stats interval, ms: e2e mean/p99 (ingest -> polled mean, sink writes mean): ${intervals.join(' ')}`,
+  );
   ctx.log(
     `  e2e p50 ${result.endToEnd.p50.toFixed(2)} ms, p99 ${result.endToEnd.p99.toFixed(2)} ms, mean ${result.endToEnd.mean.toFixed(2)} ms`,
   );
