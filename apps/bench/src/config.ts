@@ -98,8 +98,8 @@ export const benchConfigSpec = {
     schema: z
       .string()
       .optional()
-      .transform((v) => (v ?? '').split(/\s+/).filter((a) => a.length > 0))
-      .refine((l) => l.every((a) => a.startsWith('--')), {
+      .transform((v) => v?.split(/\s+/).filter((a) => a.length > 0))
+      .refine((l) => l === undefined || l.every((a) => a.startsWith('--')), {
         message: "must be Node/V8 flags separated by spaces, e.g. '--max-semi-space-size=16'",
       }),
     help: 'extra Node/V8 flags for the aggregator processes (e.g. GC settings to compare)',

@@ -23,7 +23,7 @@ export function planFor(cfg: BenchConfig): BenchPlan {
     tracingLevels: cfg.tracing ?? parseTracingLevels('off,1%,100%'),
     aggregatorNodeArgs: [
       ...(cfg.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resolve('bench/profiles')}`] : []),
-      ...cfg.aggregatorNodeArgs,
+      ...(cfg.aggregatorNodeArgs ?? []),
     ],
   };
 }
