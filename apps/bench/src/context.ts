@@ -38,7 +38,11 @@ export class BenchContext {
     return this.stack.kafka?.brokers as string;
   }
 
+  /** Drops the previous run's database; set once a run is isolated. */
+  #dropPrevious: (() => Promise<void>) | undefined;
+
   async freshRun(label: string): Promise<RunEnv> {
+    await this.#settleDatabase();
     const id = `${label}-${randomUUID().slice(0, 6)}`;
     const services = {
       brokers: this.brokers,
@@ -57,7 +61,31 @@ export class BenchContext {
       database: `bench_${id.replaceAll('-', '_')}`,
     };
     const run = await isolatePipeline(services, names, this.plan.partitions);
+    this.#dropPrevious = run.drop;
     return { topic: run.topics.raw, env: run.env };
+  }
+
+  /**
+   * Every run starts on a quiet database: the previous run's database is dropped and a checkpoint
+   * writes out what else is dirty, instead of that write-back landing in the next measured window
+   * (a max-rate run leaves millions of rows behind). Best effort: a failure only costs isolation.
+   */
+  async #settleDatabase(): Promise<void> {
+    const drop = this.#dropPrevious;
+    this.#dropPrevious = undefined;
+    try {
+      await drop?.();
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ connectionString: this.stack.database.url });
+      await client.connect();
+      try {
+        await client.query('CHECKPOINT');
+      } finally {
+        await client.end();
+      }
+    } catch (err) {
+      this.log(`  note: could not settle the database between runs: ${(err as Error).message}`);
+    }
   }
 
   start(
