@@ -8,6 +8,10 @@ const ms = (v: number) => n(v, 2);
 const lat = (l: Latency) => `${ms(l.p50)} / ${ms(l.p90)} / ${ms(l.p99)} / ${ms(l.p999)} / ${ms(l.max)}`;
 
 /** The human-readable results table committed next to the JSON. */
+/** A latency summary for the progress log: p50, p99 and mean in ms. */
+export const latencyLine = (l: Latency): string =>
+  `p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, mean ${l.mean.toFixed(2)} ms`;
+
 export function renderMarkdown(r: BenchResult): string {
   const out: string[] = [];
   out.push(`# Tickflow benchmark${r.quick ? ' (quick)' : ''}`, '');

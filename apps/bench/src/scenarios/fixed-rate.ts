@@ -1,5 +1,6 @@
 import type { JsonLine } from '../child.ts';
 import { type BenchContext, sleep, waitDrained } from '../context.ts';
+import { latencyLine } from '../markdown.ts';
 import { LATENCY_PRODUCER_FLAGS } from '../producer-flags.ts';
 import { EMPTY_LATENCY as EMPTY, type Latency, type ScenarioResult } from '../result.ts';
 import { type RateSample, sustainedRate } from '../stats.ts';
@@ -85,8 +86,6 @@ export async function fixedRate(
   ctx.log(
     `  per stats interval, ms: e2e mean/p99 (ingest -> polled mean, sink writes mean): ${intervals.join(' ')}`,
   );
-  ctx.log(
-    `  e2e p50 ${result.endToEnd.p50.toFixed(2)} ms, p99 ${result.endToEnd.p99.toFixed(2)} ms, mean ${result.endToEnd.mean.toFixed(2)} ms`,
-  );
+  ctx.log(`  e2e ${latencyLine(result.endToEnd)}`);
   return result;
 }

@@ -3,6 +3,7 @@ import { decodeTrade } from '@tickflow/contracts';
 import { BatchConsumer, OffsetCommitter, type PartitionOffset } from '@tickflow/kafka';
 import { LatencyHistogram } from '@tickflow/telemetry';
 import { type BenchContext, sleep } from '../context.ts';
+import { latencyLine } from '../markdown.ts';
 import { LATENCY_PRODUCER_FLAGS } from '../producer-flags.ts';
 import { EMPTY_LATENCY, type ScenarioResult } from '../result.ts';
 import { measureCommitFloor } from './commit-floor.ts';
@@ -87,15 +88,11 @@ export async function transportFloor(ctx: BenchContext, rate: number): Promise<S
     while (consumed < acked && performance.now() < drainBy) await sleep(100);
     if (consumed < acked) ctx.log(`  warning: consumed ${consumed} of ${acked} messages`);
     const l = latency.summary();
-    ctx.log(
-      `  ingest -> polled p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, mean ${l.mean.toFixed(2)} ms`,
-    );
+    ctx.log(`  ingest -> polled ${latencyLine(l)}`);
     const batchRows = Math.max(1, Math.round(measuredMessages / Math.max(1, measuredPolls)));
     const writes = ctx.plan.quick ? 100 : 1000;
     const commit = await measureCommitFloor(run.env.DATABASE_URL as string, batchRows, writes);
-    ctx.log(
-      `  durable write of ${batchRows} rows (${writes} writes, one at a time): p50 ${commit.p50.toFixed(2)} ms, p99 ${commit.p99.toFixed(2)} ms, mean ${commit.mean.toFixed(2)} ms`,
-    );
+    ctx.log(`  durable write of ${batchRows} rows (${writes} writes, one at a time): ${latencyLine(commit)}`);
     return {
       name: 'transport-floor',
       requestedPerSec: rate,
