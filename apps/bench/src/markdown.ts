@@ -149,9 +149,16 @@ export function renderMarkdown(r: BenchResult): string {
           `Aggregator RSS growth after the first minute: ${n(s.rssGrowthAfterFirstMinute * 100, 1)} %.`,
           '',
         );
-        out.push('| t (s) | RSS (MiB) | p99 (ms) | stored msg/s |', '|---|---|---|---|');
+        out.push(
+          'End-to-end latency over each 10 s window.',
+          '',
+          '| t (s) | RSS (MiB) | p99 (ms) | mean (ms) | stored msg/s |',
+          '|---|---|---|---|---|',
+        );
         for (const p of s.samples)
-          out.push(`| ${n(p.t)} | ${n(p.rssMiB)} | ${ms(p.p99Ms)} | ${n(p.storedPerSec)} |`);
+          out.push(
+            `| ${n(p.t)} | ${n(p.rssMiB)} | ${ms(p.p99Ms)} | ${p.meanMs === undefined ? '–' : ms(p.meanMs)} | ${n(p.storedPerSec)} |`,
+          );
         out.push('');
         break;
     }

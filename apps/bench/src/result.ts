@@ -81,11 +81,20 @@ export const soakSchema = z.object({
   name: z.literal('soak'),
   requestedPerSec: z.number().positive(),
   minutes: z.number().positive(),
+  /** One per 10 s: aggregator RSS at its end; end-to-end p99 and mean over those 10 s. */
   samples: z.array(
-    z.object({ t: z.number(), rssMiB: z.number(), p99Ms: z.number(), storedPerSec: z.number() }),
+    z.object({
+      t: z.number(),
+      rssMiB: z.number(),
+      p99Ms: z.number(),
+      // absent in results written before it was recorded
+      meanMs: z.number().optional(),
+      storedPerSec: z.number(),
+    }),
   ),
   rssGrowthAfterFirstMinute: z.number(),
 });
+export type SoakResult = z.infer<typeof soakSchema>;
 
 /** The fixed-rate run once per tracing level (off, 1 %, 100 %): what tracing costs. */
 export const tracingSchema = z.object({

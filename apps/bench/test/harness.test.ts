@@ -151,6 +151,28 @@ describe('result schema and report', () => {
     expect(md).toContain('--compression none --linger-ms 1');
   });
 
+  it('judges and renders a soak, with or without per-window means', () => {
+    const soak: ScenarioResult = {
+      name: 'soak',
+      requestedPerSec: 20000,
+      minutes: 2,
+      samples: [
+        { t: 60, rssMiB: 200, p99Ms: 20, meanMs: 4.5, storedPerSec: 20000 },
+        { t: 120, rssMiB: 212, p99Ms: 25, storedPerSec: 19990 },
+      ],
+      rssGrowthAfterFirstMinute: 0.06,
+    };
+    const withSoak = { ...result, scenarios: [...scenarios, soak], targets: evaluateTargets([soak]) };
+    expect(benchResultSchema.parse(withSoak)).toEqual(withSoak);
+    expect(withSoak.targets.find((t) => t.target.startsWith('soak'))).toMatchObject({
+      value: '6 %',
+      met: true,
+    });
+    const md = renderMarkdown(withSoak);
+    expect(md).toContain('| 60 | 200 | 20.00 | 4.50 | 20,000 |');
+    expect(md).toContain('| 120 | 212 | 25.00 | – | 19,990 |');
+  });
+
   it('puts the transport floor next to each latency target', () => {
     const [p99, mean] = result.targets.filter((t) => t.target.startsWith('at 20,000 msg/s'));
     expect(p99?.value).toMatch(
