@@ -45,7 +45,7 @@ export async function soak(ctx: BenchContext, minutes: number, rate = 20_000): P
     };
     samples.push(sample);
     ctx.log(
-      `  t=${sample.t.toFixed(0)} s rss ${sample.rssMiB.toFixed(0)} MiB e2e p99 ${sample.p99Ms.toFixed(2)} ms mean ${sample.meanMs.toFixed(2)} ms stored ${sample.storedPerSec.toFixed(0)}/s`,
+      `  t=${sample.t.toFixed(0)} s rss ${sample.rssMiB.toFixed(0)} MiB e2e p99 ${sample.p99Ms.toFixed(2)} ms mean ${last.e2e.mean.toFixed(2)} ms stored ${sample.storedPerSec.toFixed(0)}/s`,
     );
   }
   await producer.exited;
