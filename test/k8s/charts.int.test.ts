@@ -10,6 +10,7 @@
 // Tools and CRDs are provisioned on first use (ensureKubeTools/ensureCrds): slow once, then cached.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { aggregatorNodeOptions } from '@tickflow/aggregator/node-options';
 import {
   applyServerDryRun,
   type ChartWorkspace,
@@ -165,6 +166,7 @@ describe('rendered manifests hold the chart invariants', () => {
     const aggregator = podTemplate(find(objects, 'Deployment', '-aggregator') as never)?.spec.containers[0];
     const env = Object.fromEntries((aggregator?.env ?? []).map((e) => [e.name, e.value]));
     expect(env.MIGRATE_ON_START).toBe('true');
+    expect(env.NODE_OPTIONS).toBe(aggregatorNodeOptions(undefined));
     expect(env.REDIS_URL).toBe(`redis://:$(REDIS_PASSWORD)@${RELEASE}-redis.${NAMESPACE}.svc:6379`);
     expect(env.DATABASE_URL).toBe(
       `postgres://tickflow:$(DATABASE_PASSWORD)@${RELEASE}-timescaledb.${NAMESPACE}.svc:5432/tickflow`,

@@ -61,6 +61,7 @@ async function bench(cfg: BenchConfig, argv: readonly string[]): Promise<number>
     schema: 'tickflow.bench/v1',
     startedAt,
     command: ['tickflow', 'bench', ...argv].join(' '),
+    aggregatorNodeArgs: plan.aggregatorNodeArgs,
     quick: cfg.quick,
     machine: machineFacts({
       kafka: stack.kafka?.version ?? 'unknown',

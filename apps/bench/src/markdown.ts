@@ -16,6 +16,8 @@ export function renderMarkdown(r: BenchResult): string {
   const out: string[] = [];
   out.push(`# Tickflow benchmark${r.quick ? ' (quick)' : ''}`, '');
   out.push(`Command: \`${r.command}\`  `, `Started: ${r.startedAt}  `);
+  if (r.aggregatorNodeArgs?.length)
+    out.push(`Aggregator Node flags: \`${r.aggregatorNodeArgs.join(' ')}\`  `);
   const m = r.machine;
   out.push(
     `Machine: ${m.cpu}, ${m.cores} cores, ${n(m.memoryGiB, 1)} GiB; ${m.os}; Node ${m.node}, Kafka ${m.kafka}, PostgreSQL ${m.postgres}, Redis ${m.redis}. ` +

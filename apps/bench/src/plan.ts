@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { AGGREGATOR_V8_FLAGS } from '@tickflow/aggregator/node-options';
 import type { BenchConfig } from './config.ts';
 import type { BenchPlan } from './context.ts';
 import { parseTracingLevels } from './tracing-levels.ts';
@@ -23,6 +24,8 @@ export function planFor(cfg: BenchConfig): BenchPlan {
     tracingLevels: cfg.tracing ?? parseTracingLevels('off,1%,100%'),
     aggregatorNodeArgs: [
       ...(cfg.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${resolve('bench/profiles')}`] : []),
+      // what the aggregator runs with everywhere else; --aggregator-node-args come later and win
+      ...AGGREGATOR_V8_FLAGS,
       ...(cfg.aggregatorNodeArgs ?? []),
     ],
   };

@@ -130,6 +130,8 @@ export const benchResultSchema = z.object({
   schema: z.literal('tickflow.bench/v1'),
   startedAt: z.string(),
   command: z.string(),
+  /** Node/V8 flags of the aggregator processes (absent in results written before it was recorded). */
+  aggregatorNodeArgs: z.array(z.string()).optional(),
   quick: z.boolean(),
   machine: z.object({
     cpu: z.string(),

@@ -149,6 +149,10 @@ describe('result schema and report', () => {
       "1,000 durable writes (INSERT + commit, as the aggregator's trade sink does them) of 100 trades each",
     );
     expect(md).toContain('--compression none --linger-ms 1');
+    expect(md).not.toContain('Aggregator Node flags');
+    const flagged = { ...result, aggregatorNodeArgs: ['--max-semi-space-size=32'] };
+    expect(benchResultSchema.parse(flagged)).toEqual(flagged);
+    expect(renderMarkdown(flagged)).toContain('Aggregator Node flags: `--max-semi-space-size=32`');
   });
 
   it('judges and renders a soak, with or without per-window means', () => {
@@ -206,6 +210,7 @@ describe('run plan', () => {
     );
     expect(plan.aggregatorNodeArgs.slice(0, 1)).toEqual(['--cpu-prof']);
     expect(plan.aggregatorNodeArgs.at(-1)).toBe('--max-semi-space-size=16');
+    expect(plan.aggregatorNodeArgs).toContain('--max-semi-space-size=32'); // the shipped default, overridden
     expect(() => loadBenchConfig(['--aggregator-node-args=max-semi-space-size=16'], {})).toThrow(
       /Node\/V8 flags/,
     );

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { aggregatorNodeOptions } from '@tickflow/aggregator/node-options';
 import { fields, helpText, loadConfig } from '@tickflow/config';
 import { DEFAULT_TOPICS } from '@tickflow/contracts';
 import { ensureTopics } from '@tickflow/kafka';
@@ -151,7 +152,11 @@ async function up(cfg: ReturnType<typeof loadConfig<typeof spec>>): Promise<numb
     for (let i = 0; i < cfg.aggregators; i++) {
       const name = `aggregator${cfg.aggregators > 1 ? `-${i + 1}` : ''}`;
       aggregators.push(
-        run(name, ['aggregate', '--migrate=false'], { ...env, METRICS_PORT: String(metricsPorts[i]) }),
+        run(name, ['aggregate', '--migrate=false'], {
+          ...env,
+          METRICS_PORT: String(metricsPorts[i]),
+          NODE_OPTIONS: aggregatorNodeOptions(process.env.NODE_OPTIONS),
+        }),
       );
     }
     if (!cfg.noProducer) {

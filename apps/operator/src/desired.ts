@@ -1,5 +1,6 @@
 // PURE: a MarketDataPipeline (spec already defaulted) -> the objects the operator server-side applies.
 // No I/O, no clock: unit-tested without a cluster.
+import { aggregatorNodeOptions } from '@tickflow/aggregator/node-options';
 import { API_VERSION, KIND, type MarketDataPipeline, type TopicSpec } from './crd.ts';
 
 export const FIELD_MANAGER = 'tickflow-operator';
@@ -291,6 +292,7 @@ export function desiredState(mdp: MarketDataPipeline, opts: DesiredOptions): Des
       value('TIMESCALEDB', s.database.timescale),
       value('SHUTDOWN_TIMEOUT', '25s'),
       value('MIGRATE_ON_START', 'true'),
+      value('NODE_OPTIONS', aggregatorNodeOptions(undefined)),
     ],
     s.aggregator.resources,
     40,

@@ -88,6 +88,7 @@ describe('desiredState', () => {
     expect(agg.KAFKA_GROUP_ID).toBe('tickflow-aggregators');
     expect(agg.REDIS_URL).toEqual({ secretKeyRef: { name: 'urls', key: 'REDIS_URL' } });
     expect(agg.DATABASE_URL).toEqual({ secretKeyRef: { name: 'urls', key: 'DATABASE_URL' } });
+    expect(agg.NODE_OPTIONS).toBe('--max-semi-space-size=32');
     expect(env(d.producer).CREATE_TOPICS).toBe('false');
     expect(d.autoscaler).toBeUndefined();
     expect(d.topics).toEqual([]);
