@@ -167,7 +167,8 @@ export async function startAggregator(
     const commit = (offsets: PartitionOffset[]) => committer.add(offsets);
     // 'waiting' for the first stored trade, then the time the warm-up ends, then 'off'.
     let warmup: 'off' | 'waiting' | number = cfg.latencyWarmupMs > 0 ? 'waiting' : 'off';
-    let previous: Promise<void> | undefined;
+    // Unfinished batches, oldest first. They finish in order (the pipeline chains them).
+    const pending: Promise<void>[] = [];
     try {
       while (!signal.aborted) {
         if (warmup === 'waiting' && pipeline.stats.stored > 0) {
@@ -177,13 +178,13 @@ export async function startAggregator(
           warmup = 'off';
         }
         const messages = await consumer.poll(cfg.maxBatch, cfg.pollTimeoutMs);
-        // Up to two batches in flight: this one's INSERT runs while the previous one finishes its
-        // outputs, keeping the database busy; commits still follow batch order.
+        // Several batches in flight: this one's INSERT runs while earlier ones finish theirs and
+        // their outputs, so a slow commit does not hold up polling; commits still follow batch order.
         const work = pipeline.process(messages).then(commit);
-        work.catch(() => undefined); // failures surface through `previous` below and in finally
+        work.catch(() => undefined); // failures surface through `pending` below and in finally
         inFlight = work;
-        if (previous) await previous;
-        previous = work;
+        pending.push(work);
+        if (pending.length >= cfg.maxInFlight) await pending.shift();
       }
     } finally {
       // Stop reporting before the clients close underneath the timers.

@@ -74,6 +74,12 @@ export const aggregatorConfigSpec = {
     schema: fields.durationMs(100, 1),
     help: 'max wait for the first message of a batch',
   },
+  maxInFlight: {
+    env: 'BATCHES_IN_FLIGHT',
+    flag: 'batches-in-flight',
+    schema: fields.integer(2, 1, 16),
+    help: 'batches processed at once: their database writes overlap, offsets still commit in order',
+  },
   commitIntervalMs: {
     env: 'COMMIT_INTERVAL',
     flag: 'commit-interval',

@@ -189,4 +189,27 @@ describe('BatchPipeline', () => {
     const bar = sinks.bars.find((x) => x.startUs === T0);
     expect(bar).toMatchObject({ tradeCount: 5, open: 100, close: 104 });
   });
+
+  it('keeps batch order with four batches in flight whose INSERTs finish out of order', async () => {
+    class Jittery extends MemorySinks {
+      readonly delays = [40, 0, 25, 5];
+      override async storeTrades(trades: readonly Trade[], fresh: Uint8Array) {
+        await new Promise((r) => setTimeout(r, this.delays.shift() ?? 0));
+        return super.storeTrades(trades, fresh);
+      }
+    }
+    const sinks = new Jittery();
+    let now = T0;
+    const p = pipeline(sinks, () => now);
+    const order: number[] = [];
+    const batches = [0, 1, 2, 3].map((b) =>
+      p.process([0, 1].map((i) => msg(enc(trade(b * 2 + i))))).then(() => order.push(b)),
+    );
+    await Promise.all(batches);
+    expect(order).toEqual([0, 1, 2, 3]);
+    expect(sinks.latest.get('AAPL')?.tradeId).toBe('7');
+    now = T0 + 10_000_000;
+    await p.process([msg(enc(trade(90)))]);
+    expect(sinks.bars.find((x) => x.startUs === T0)).toMatchObject({ tradeCount: 8, open: 100, close: 107 });
+  });
 });
