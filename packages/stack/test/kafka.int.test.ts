@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -26,6 +27,8 @@ describe('startKafka', () => {
     expect(kafka.brokers).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(kafka.version).toBe(KAFKA_VERSION);
     expect(existsSync(kafka.libsDir)).toBe(true);
+    // the JVM's own log line: ZGC really runs (the default), not just a flag on the command line
+    expect(readFileSync(join(kafka.dir, 'gc.log'), 'utf8')).toContain('Using The Z Garbage Collector');
   });
 
   it('creates a topic, produces and consumes a message with the KafkaJS-compatible client', async () => {
