@@ -11,8 +11,7 @@
 // (-XX:SharedArchiveFile): measured 10.6-11.4 s -> 4.9-6.7 s to "Kafka Server started" on a loaded
 // 2-core machine. A stale or mismatched archive only makes the JVM warn and load classes normally.
 // Logs: log4j2 (Kafka 4) writes the broker's log to `<dir>/server.log`, the JVM its GC log to
-// `<dir>/gc.log` (brokerGcOptions); the JVM's own stdout
-// and stderr go to `<dir>/kafka.out`.
+// `<dir>/gc.log` (brokerGcOptions); the JVM's own stdout and stderr go to `<dir>/kafka.out`.
 import { createHash, randomBytes } from 'node:crypto';
 import {
   existsSync,
