@@ -136,6 +136,11 @@ async function startPostgresOnce(opts: PostgresOptions): Promise<PostgresInstanc
       // Checkpoints now come every 15 min unless 4GB of WAL accumulates first.
       max_wal_size: '4GB',
       checkpoint_timeout: '15min',
+      // A fresh server has no recycled WAL segments, so each new 16 MB segment (one every ~2.3 s at
+      // 20k trades/s) was zero-filled and fsynced while commits waited for it. Created sparse instead:
+      // in four alternating pairs of 20k msg/s bench runs, sink write p99.9 went from 14-28 to 6-13 ms
+      // and end-to-end p99 from a median of ~41 to ~25 ms, with commit p50 no slower.
+      wal_init_zero: false,
       fsync,
       ...(fsync ? {} : { synchronous_commit: false, full_page_writes: false }),
       logging_collector: false,

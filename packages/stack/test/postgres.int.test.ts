@@ -20,10 +20,12 @@ describe('startPostgres', () => {
           sb: string;
           wal: string;
           ckpt: string;
+          zero: string;
         }>(
           `SELECT current_database() AS db, current_user AS usr, current_setting('fsync') AS fsync,
                   current_setting('max_connections') AS maxconn, current_setting('shared_buffers') AS sb,
-                  current_setting('max_wal_size') AS wal, current_setting('checkpoint_timeout') AS ckpt`,
+                  current_setting('max_wal_size') AS wal, current_setting('checkpoint_timeout') AS ckpt,
+                  current_setting('wal_init_zero') AS zero`,
         );
         expect(rows[0]).toEqual({
           db: 'tickflow',
@@ -33,6 +35,7 @@ describe('startPostgres', () => {
           sb: '256MB',
           wal: '4GB',
           ckpt: '15min',
+          zero: 'off',
         });
         await client.query('CREATE TABLE t (id int primary key, v text)');
         await client.query("INSERT INTO t VALUES (1, 'a')");
