@@ -40,6 +40,8 @@ export const fixedRateSchema = z.object({
   }),
   /** CPU and peak RSS of each process over the measured window (absent in results of older releases). */
   processes: z.record(z.string(), processUse).optional(),
+  /** Linux CPU pressure over the measured window: % of wall time some runnable task waited for a core. */
+  cpuPressurePct: z.number().min(0).max(100).optional(),
 });
 
 /** The fixed-rate producer into a bare consumer with no sinks, then lone batch writes: the least latency possible. */
@@ -57,6 +59,8 @@ export const transportFloorSchema = z.object({
       latency: latencySchema,
     })
     .optional(),
+  /** Linux CPU pressure while the producer ran after the warm-up (see fixedRateSchema). */
+  cpuPressurePct: z.number().min(0).max(100).optional(),
 });
 
 export const kafkaLimitSchema = z.object({

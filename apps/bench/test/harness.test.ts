@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadBenchConfig } from '../src/config.ts';
 import { renderMarkdown } from '../src/markdown.ts';
 import { DEFAULT_WARMUP_S, planFor } from '../src/plan.ts';
+import { parseCpuPressure, pressurePercent } from '../src/pressure.ts';
 import { type BenchResult, benchResultSchema, type ScenarioResult } from '../src/result.ts';
 import { parseConsumerPerf, parseProducerPerf } from '../src/scenarios/kafka-limit.ts';
 import { cpuShare, growth, mean, percentile, ratio, sustainedRate, window } from '../src/stats.ts';
@@ -193,6 +194,79 @@ describe('result schema and report', () => {
     expect(without.find((t) => t.target.startsWith('at 20,000 msg/s: p99'))?.value).not.toContain(
       'transport',
     );
+  });
+});
+
+describe('CPU pressure', () => {
+  it('reads the cumulative `some` stall time from /proc/pressure/cpu', () => {
+    const text =
+      'some avg10=3.70 avg60=33.45 avg300=35.00 total=9341795329\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n';
+    expect(parseCpuPressure(text)).toBe(9_341_795_329);
+    expect(parseCpuPressure('')).toBeUndefined();
+  });
+
+  it('turns two readings into a share of the window, or nothing when a reading is missing', () => {
+    expect(pressurePercent(1_000_000, 4_000_000, 10)).toBeCloseTo(30);
+    expect(pressurePercent(0, 50_000_000, 10)).toBe(100); // rounding of the kernel's clock, capped
+    expect(pressurePercent(undefined, 4_000_000, 10)).toBeUndefined();
+    expect(pressurePercent(5, 4, 10)).toBeUndefined();
+    expect(pressurePercent(1, 4, 0)).toBeUndefined();
+  });
+
+  it('is reported next to the CPU use and the p99 target when measured', () => {
+    const scenarios: ScenarioResult[] = [
+      {
+        name: 'fixed-rate',
+        requestedPerSec: 20000,
+        producedPerSec: 20000,
+        storedPerSec: 20000,
+        endToEnd: lat(30, 5),
+        split: {
+          producerToBroker: lat(3),
+          brokerToAggregator: lat(5),
+          processing: lat(0.5),
+          sinkWrite: lat(2),
+        },
+        processes: { aggregator: { cpuCores: 0.4, peakRssMiB: 200 } },
+        cpuPressurePct: 31.25,
+      },
+      {
+        name: 'transport-floor',
+        requestedPerSec: 20000,
+        producedPerSec: 20000,
+        producerToBroker: lat(2),
+        ingestToPolled: lat(3, 2.5),
+        cpuPressurePct: 8,
+      },
+    ];
+    const targets = evaluateTargets(scenarios);
+    expect(targets.find((t) => t.target.startsWith('at 20,000 msg/s: p99'))?.value).toBe(
+      '30 ms (transport alone, no sinks: 3 ms); CPU pressure 31.3 % (transport alone: 8 %)',
+    );
+    const r: BenchResult = {
+      schema: 'tickflow.bench/v1',
+      startedAt: '2026-12-03T02:00:00.000Z',
+      command: 'tickflow bench --scenarios latency,floor',
+      quick: false,
+      machine: {
+        cpu: 'x',
+        cores: 2,
+        memoryGiB: 24,
+        node: '24',
+        kafka: '4',
+        postgres: '15',
+        redis: '7',
+        os: 'Linux',
+      },
+      scenarios,
+      targets,
+    };
+    expect(benchResultSchema.parse(r)).toEqual(r);
+    const md = renderMarkdown(r);
+    expect(md).toContain(
+      'aggregator 0.40; total 0.40. CPU pressure (Linux PSI `some`): runnable tasks waited for a core during 31.3 % of the window.',
+    );
+    expect(md).toContain('runnable tasks waited for a core during 8.0 % of the window.');
   });
 });
 
