@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { wrapCommand } from '@tickflow/stack';
 
 const CLI = fileURLToPath(new URL('../../cli/bin/tickflow.js', import.meta.url));
 
@@ -29,14 +30,16 @@ export class BenchChild {
   ) {
     this.name = name;
     const argv = [...nodeArgs, CLI, ...args];
-    this.child = spawn(
+    // Through setpriv --pdeathsig (nice and node exec in turn, keeping it): a bench stopped by Ctrl-C
+    // takes its producers and aggregators with it.
+    const { command, args: wrapped } = wrapCommand(
       niceness > 0 ? 'nice' : process.execPath,
       niceness > 0 ? ['-n', String(niceness), process.execPath, ...argv] : argv,
-      {
-        env: { ...process.env, ...env, LOG_FORMAT: 'json', STATS_INTERVAL: env.STATS_INTERVAL ?? '1s' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
     );
+    this.child = spawn(command, wrapped, {
+      env: { ...process.env, ...env, LOG_FORMAT: 'json', STATS_INTERVAL: env.STATS_INTERVAL ?? '1s' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const onData = (chunk: Buffer) => {
       this.#text += chunk.toString();
       let nl = this.#text.indexOf('\n');

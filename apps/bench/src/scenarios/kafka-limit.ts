@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { ensureTopics } from '@tickflow/kafka';
-import { KAFKA_TOOLS, kafkaToolCommand } from '@tickflow/stack';
+import { KAFKA_TOOLS, kafkaToolCommand, wrapCommand } from '@tickflow/stack';
 import type { BenchContext } from '../context.ts';
 import type { ScenarioResult } from '../result.ts';
 
@@ -27,7 +27,9 @@ export function parseConsumerPerf(output: string): number {
 }
 
 export function runTool(main: string, args: string[]): Promise<string> {
-  const { command, args: full } = kafkaToolCommand(main, args);
+  const tool = kafkaToolCommand(main, args);
+  // Through setpriv --pdeathsig: a bench stopped by Ctrl-C does not leave a perf-test JVM behind.
+  const { command, args: full } = wrapCommand(tool.command, tool.args);
   return new Promise((resolve, reject) => {
     const child = spawn(command, full, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
