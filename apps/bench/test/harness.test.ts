@@ -3,10 +3,11 @@ import { loadBenchConfig } from '../src/config.ts';
 import { renderMarkdown } from '../src/markdown.ts';
 import { DEFAULT_WARMUP_S, planFor } from '../src/plan.ts';
 import { parseCpuPressure, pressurePercent } from '../src/pressure.ts';
-import { type BenchResult, benchResultSchema, type ScenarioResult } from '../src/result.ts';
+import { benchResultSchema, type ScenarioResult } from '../src/result.ts';
 import { parseConsumerPerf, parseProducerPerf } from '../src/scenarios/kafka-limit.ts';
 import { cpuShare, growth, mean, percentile, ratio, sustainedRate, window } from '../src/stats.ts';
 import { evaluateTargets } from '../src/targets.ts';
+import { benchResultOf } from './fixtures.ts';
 
 const lat = (p99: number, mean = p99 / 2) => ({
   count: 100,
@@ -112,24 +113,7 @@ describe('result schema and report', () => {
     },
     { name: 'scale-out', oneAggregatorPerSec: 61000, twoAggregatorsPerSec: 70000, speedup: 70000 / 61000 },
   ];
-  const result: BenchResult = {
-    schema: 'tickflow.bench/v1',
-    startedAt: '2026-11-22T07:00:00.000Z',
-    command: 'tickflow bench',
-    quick: false,
-    machine: {
-      cpu: 'x',
-      cores: 2,
-      memoryGiB: 24,
-      node: '24.21.0',
-      kafka: '4.1.1',
-      postgres: '15.18',
-      redis: '7.0.15',
-      os: 'Linux',
-    },
-    scenarios,
-    targets: evaluateTargets(scenarios),
-  };
+  const result = benchResultOf(scenarios);
 
   it('evaluates the targets against the measurements', () => {
     const met = Object.fromEntries(result.targets.map((t) => [t.target.split(':')[0], t.met]));
@@ -239,28 +223,10 @@ describe('CPU pressure', () => {
         cpuPressurePct: 8,
       },
     ];
-    const targets = evaluateTargets(scenarios);
-    expect(targets.find((t) => t.target.startsWith('at 20,000 msg/s: p99'))?.value).toBe(
+    const r = benchResultOf(scenarios, 'tickflow bench --scenarios latency,floor');
+    expect(r.targets.find((t) => t.target.startsWith('at 20,000 msg/s: p99'))?.value).toBe(
       '30 ms (transport alone, no sinks: 3 ms); CPU pressure 31.3 % (transport alone: 8 %)',
     );
-    const r: BenchResult = {
-      schema: 'tickflow.bench/v1',
-      startedAt: '2026-12-03T02:00:00.000Z',
-      command: 'tickflow bench --scenarios latency,floor',
-      quick: false,
-      machine: {
-        cpu: 'x',
-        cores: 2,
-        memoryGiB: 24,
-        node: '24',
-        kafka: '4',
-        postgres: '15',
-        redis: '7',
-        os: 'Linux',
-      },
-      scenarios,
-      targets,
-    };
     expect(benchResultSchema.parse(r)).toEqual(r);
     const md = renderMarkdown(r);
     expect(md).toContain(

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { renderMarkdown } from '../src/markdown.ts';
-import { type BenchResult, benchResultSchema, type ScenarioResult } from '../src/result.ts';
+import { benchResultSchema, type ScenarioResult } from '../src/result.ts';
 import { evaluateTargets } from '../src/targets.ts';
 import { overhead, parseTracingLevels, tracingEnv } from '../src/tracing-levels.ts';
+import { benchResultOf } from './fixtures.ts';
 
 const lat = (p99: number) => ({
   count: 1000,
@@ -62,24 +63,7 @@ describe('tracing scenario result', () => {
     requestedPerSec: 20000,
     runs: [run('off', null, 8, 0), run('1%', 0.01, 8.4, 70), run('100%', 1, 14, 900)],
   };
-  const result: BenchResult = {
-    schema: 'tickflow.bench/v1',
-    startedAt: '2026-11-22T07:00:00.000Z',
-    command: 'tickflow bench --scenarios tracing',
-    quick: false,
-    machine: {
-      cpu: 'x',
-      cores: 2,
-      memoryGiB: 24,
-      node: '24',
-      kafka: '4.1.1',
-      postgres: '15',
-      redis: '7',
-      os: 'Linux',
-    },
-    scenarios: [tracing],
-    targets: evaluateTargets([tracing]),
-  };
+  const result = benchResultOf([tracing], 'tickflow bench --scenarios tracing');
 
   it('validates, evaluates the 1 % target against tracing off and renders the table', () => {
     expect(benchResultSchema.parse(result)).toEqual(result);
