@@ -12,11 +12,11 @@ const pressureSentence = (pct: number | undefined) =>
     ? ''
     : ` CPU pressure (Linux PSI \`some\`): runnable tasks waited for a core during ${n(pct, 1)} % of the window.`;
 
-/** The human-readable results table committed next to the JSON. */
 /** A latency summary for the progress log: p50, p99 and mean in ms. */
 export const latencyLine = (l: Latency): string =>
   `p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, mean ${l.mean.toFixed(2)} ms`;
 
+/** The human-readable results table committed next to the JSON. */
 export function renderMarkdown(r: BenchResult): string {
   const out: string[] = [];
   out.push(`# Tickflow benchmark${r.quick ? ' (quick)' : ''}`, '');
