@@ -133,7 +133,7 @@ describe('result schema and report', () => {
     expect(md).toContain(
       "1,000 durable writes (INSERT + commit, as the aggregator's trade sink does them) of 100 trades each",
     );
-    expect(md).toContain('--compression none --linger-ms 1');
+    expect(md).toContain('--compression none --linger-ms 2');
     expect(md).not.toContain('Aggregator Node flags');
     const flagged = { ...result, aggregatorNodeArgs: ['--max-semi-space-size=32'] };
     expect(benchResultSchema.parse(flagged)).toEqual(flagged);
