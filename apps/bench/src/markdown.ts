@@ -6,11 +6,9 @@ const n = (v: number, digits = 0) =>
   v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ms = (v: number) => n(v, 2);
 const lat = (l: Latency) => `${ms(l.p50)} / ${ms(l.p90)} / ${ms(l.p99)} / ${ms(l.p999)} / ${ms(l.max)}`;
-/** " CPU pressure: ..." for a measured window, or nothing where PSI was not available. */
-const pressureSentence = (pct: number | undefined) =>
-  pct === undefined
-    ? ''
-    : ` CPU pressure (Linux PSI \`some\`): runnable tasks waited for a core during ${n(pct, 1)} % of the window.`;
+/** The CPU pressure of a measured window, as a sentence. */
+const pressureSentence = (pct: number) =>
+  `CPU pressure (Linux PSI \`some\`): runnable tasks waited for a core during ${n(pct, 1)} % of the window.`;
 
 /** A latency summary for the progress log: p50, p99 and mean in ms. */
 export const latencyLine = (l: Latency): string =>
@@ -81,7 +79,9 @@ export function renderMarkdown(r: BenchResult): string {
               s.processes,
             )
               .map(([name, p]) => `${name} ${n(p.cpuCores, 2)}`)
-              .join(', ')}; total ${n(total, 2)}.${pressureSentence(s.cpuPressurePct)}`,
+              .join(
+                ', ',
+              )}; total ${n(total, 2)}.${s.cpuPressurePct === undefined ? '' : ` ${pressureSentence(s.cpuPressurePct)}`}`,
             '',
           );
         }
@@ -98,7 +98,7 @@ export function renderMarkdown(r: BenchResult): string {
           `| **ingest -> polled** | **${lat(s.ingestToPolled)}** (${ms(s.ingestToPolled.mean)}) |`,
           '',
         );
-        if (s.cpuPressurePct !== undefined) out.push(pressureSentence(s.cpuPressurePct).trim(), '');
+        if (s.cpuPressurePct !== undefined) out.push(pressureSentence(s.cpuPressurePct), '');
         if (s.commit) {
           out.push(
             `Then, with the producer stopped, ${n(s.commit.writes)} durable writes (INSERT + commit, as the aggregator's trade sink does them) of ${n(s.commit.batchRows)} trades each, the consumer's mean batch above, one at a time: **${lat(s.commit.latency)}** (${ms(s.commit.latency.mean)}). Every message waits for its batch's write after it is polled, so ingest -> polled plus this write is the least end-to-end latency the pipeline could show here.`,

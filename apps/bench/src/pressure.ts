@@ -31,3 +31,10 @@ export function pressurePercent(
     return undefined;
   return Math.min(100, ((afterUs - beforeUs) / (seconds * 1e6)) * 100);
 }
+
+/** Starts a measured window; the returned function ends it with the window's CPU pressure, %. */
+export function startPressureWindow(): () => number | undefined {
+  const before = readCpuPressure();
+  const from = performance.now();
+  return () => pressurePercent(before, readCpuPressure(), (performance.now() - from) / 1000);
+}

@@ -1,7 +1,7 @@
 import type { JsonLine } from '../child.ts';
 import { type BenchContext, sleep, waitDrained } from '../context.ts';
 import { latencyLine } from '../markdown.ts';
-import { pressurePercent, readCpuPressure } from '../pressure.ts';
+import { startPressureWindow } from '../pressure.ts';
 import { LATENCY_PRODUCER_FLAGS } from '../producer-flags.ts';
 import { EMPTY_LATENCY as EMPTY, type Latency, type ScenarioResult } from '../result.ts';
 import { type RateSample, sustainedRate } from '../stats.ts';
@@ -45,12 +45,11 @@ export async function fixedRate(
   // CPU over the steady window, sampled while the producer still runs (an exited process has no /proc).
   await sleep(warmupS * 1000);
   const before = ctx.sampleAll([producer, agg]);
-  const pressureBefore = readCpuPressure();
+  const endPressure = startPressureWindow();
   const cpuFrom = performance.now();
   await sleep(Math.max(1, steadyS - 1) * 1000);
-  const cpuSeconds = (performance.now() - cpuFrom) / 1000;
-  const processes = usage(before, ctx.sampleAll([producer, agg]), cpuSeconds);
-  const cpuPressurePct = pressurePercent(pressureBefore, readCpuPressure(), cpuSeconds);
+  const processes = usage(before, ctx.sampleAll([producer, agg]), (performance.now() - cpuFrom) / 1000);
+  const cpuPressurePct = endPressure();
   await producer.exited;
   const to = (performance.now() - t0) / 1000;
   const summary = producer.ofKind('summary')[0] as FixedRateProducerSummary | undefined;

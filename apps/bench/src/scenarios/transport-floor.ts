@@ -4,7 +4,7 @@ import { BatchConsumer, OffsetCommitter, type PartitionOffset } from '@tickflow/
 import { LatencyHistogram } from '@tickflow/telemetry';
 import { type BenchContext, sleep } from '../context.ts';
 import { latencyLine } from '../markdown.ts';
-import { pressurePercent, readCpuPressure } from '../pressure.ts';
+import { startPressureWindow } from '../pressure.ts';
 import { LATENCY_PRODUCER_FLAGS } from '../producer-flags.ts';
 import { EMPTY_LATENCY, type ScenarioResult } from '../result.ts';
 import { measureCommitFloor } from './commit-floor.ts';
@@ -83,14 +83,9 @@ export async function transportFloor(ctx: BenchContext, rate: number): Promise<S
     );
     measureFromUs = (performance.timeOrigin + performance.now()) * 1000 + warmupS * 1_000_000;
     await Promise.race([producer.exited, sleep(warmupS * 1000)]);
-    const pressureBefore = readCpuPressure();
-    const pressureFrom = performance.now();
+    const endPressure = startPressureWindow();
     await producer.exited;
-    const cpuPressurePct = pressurePercent(
-      pressureBefore,
-      readCpuPressure(),
-      (performance.now() - pressureFrom) / 1000,
-    );
+    const cpuPressurePct = endPressure();
     const summary = producer.ofKind('summary')[0] as FixedRateProducerSummary | undefined;
     const acked = summary?.acked ?? 0;
     const drainBy = performance.now() + 60_000;
