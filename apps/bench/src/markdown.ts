@@ -105,6 +105,13 @@ export function renderMarkdown(r: BenchResult): string {
             '',
           );
         }
+        if (s.kafkaProducer) {
+          const k = s.kafkaProducer;
+          out.push(
+            `Last, Kafka's own Java producer alone, nothing consuming: \`kafka-producer-perf-test --throughput ${s.requestedPerSec}\` for ${n(k.seconds)} s with the same records, partitions, \`acks=all\`, \`compression.type=none\` and \`linger.ms=${k.lingerMs}\`. Send -> broker ack, milliseconds p50 / p95 / p99 / p99.9 / max (mean), whole ms as the tool reports them, its JVM's first seconds included: **${[k.ack.p50, k.ack.p95, k.ack.p99, k.ack.p999, k.ack.max].map((v) => n(v)).join(' / ')}** (${ms(k.ack.mean)}).${k.cpuPressurePct === undefined ? '' : ` ${pressureSentence(k.cpuPressurePct)}`} This is the share of the end-to-end budget Kafka's client and broker take on this machine before any consumer or database runs.`,
+            '',
+          );
+        }
         break;
       case 'kafka-limit':
         out.push("## Kafka's own limit on this machine", '');

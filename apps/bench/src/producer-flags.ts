@@ -16,7 +16,8 @@ export const BENCH_PRODUCER_FLAGS = ['--compression', 'none'];
  * p99 9.1 / 38.2 / 19.3 against 35.6 / 93.0 / 83.3 ms, means 3.9 / 9.3 / 4.7 against 5.3 / 14.1 /
  * 11.3 ms, and 1.13 / 1.52 / 1.20 against 1.39 / 1.56 / 1.54 cores in all (3 and 5 ms: no better).
  */
-export const LATENCY_PRODUCER_FLAGS = [...BENCH_PRODUCER_FLAGS, '--linger-ms', '2'];
+export const LATENCY_LINGER_MS = 2;
+export const LATENCY_PRODUCER_FLAGS = [...BENCH_PRODUCER_FLAGS, '--linger-ms', String(LATENCY_LINGER_MS)];
 
 /**
  * Max-rate runs batch harder on the producer (fewer, larger produce requests: measured 14.7k -> 25.8k

@@ -44,6 +44,26 @@ export const fixedRateSchema = z.object({
   cpuPressurePct: z.number().min(0).max(100).optional(),
 });
 
+/** Latency as kafka-producer-perf-test reports it: ms, whole ms for the percentiles, p95 instead of p90. */
+export const perfToolLatencySchema = z.object({
+  mean: z.number().nonnegative(),
+  p50: z.number().nonnegative(),
+  p95: z.number().nonnegative(),
+  p99: z.number().nonnegative(),
+  p999: z.number().nonnegative(),
+  max: z.number().nonnegative(),
+});
+export type PerfToolLatency = z.infer<typeof perfToolLatencySchema>;
+
+/** Kafka's own producer at the same rate, alone: send -> ack (scenarios/kafka-producer-latency.ts). */
+export const kafkaProducerLatencySchema = z.object({
+  seconds: z.number().positive(),
+  lingerMs: z.number().nonnegative(),
+  ack: perfToolLatencySchema,
+  cpuPressurePct: z.number().min(0).max(100).optional(),
+});
+export type KafkaProducerLatency = z.infer<typeof kafkaProducerLatencySchema>;
+
 /** The fixed-rate producer into a bare consumer with no sinks, then lone batch writes: the least latency possible. */
 export const transportFloorSchema = z.object({
   name: z.literal('transport-floor'),
@@ -61,6 +81,8 @@ export const transportFloorSchema = z.object({
     .optional(),
   /** Linux CPU pressure while the producer ran after the warm-up (see fixedRateSchema). */
   cpuPressurePct: z.number().min(0).max(100).optional(),
+  /** Kafka's own producer at the same rate with nothing else running (absent in older results). */
+  kafkaProducer: kafkaProducerLatencySchema.optional(),
 });
 
 export const kafkaLimitSchema = z.object({

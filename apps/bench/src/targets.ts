@@ -19,12 +19,15 @@ export function evaluateTargets(scenarios: readonly ScenarioResult[]): BenchResu
   const at20k = find(scenarios, 'fixed-rate').find((s) => s.requestedPerSec === LATENCY_TARGET_RATE);
   // Next to each latency figure, what the transport alone (no sinks) took at the same rate.
   const floor = find(scenarios, 'transport-floor').find((s) => s.requestedPerSec === LATENCY_TARGET_RATE);
-  const floorNote = (pick: (l: Latency) => number) => {
+  const floorNote = (pick: (l: Pick<Latency, 'mean' | 'p99'>) => number) => {
     if (!floor) return '';
     const commit = floor.commit
       ? `; one durable batch write alone: ${fmt(pick(floor.commit.latency), 2)} ms`
       : '';
-    return ` (transport alone, no sinks: ${fmt(pick(floor.ingestToPolled), 2)} ms${commit})`;
+    const kafka = floor.kafkaProducer
+      ? `; Kafka's own producer alone, send -> ack: ${fmt(pick(floor.kafkaProducer.ack), 2)} ms`
+      : '';
+    return ` (transport alone, no sinks: ${fmt(pick(floor.ingestToPolled), 2)} ms${commit}${kafka})`;
   };
   const limit = find(scenarios, 'kafka-limit')[0];
   const soak = find(scenarios, 'soak')[0];

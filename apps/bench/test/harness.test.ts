@@ -5,6 +5,7 @@ import { DEFAULT_WARMUP_S, planFor } from '../src/plan.ts';
 import { parseCpuPressure, pressurePercent } from '../src/pressure.ts';
 import { benchResultSchema, type ScenarioResult } from '../src/result.ts';
 import { parseConsumerPerf, parseProducerPerf } from '../src/scenarios/kafka-limit.ts';
+import { parseProducerPerfLatency } from '../src/scenarios/kafka-producer-latency.ts';
 import { cpuShare, growth, mean, percentile, ratio, sustainedRate, window } from '../src/stats.ts';
 import { evaluateTargets } from '../src/targets.ts';
 import { benchResultOf } from './fixtures.ts';
@@ -63,6 +64,18 @@ describe('harness maths', () => {
     ].join('\n');
     expect(parseConsumerPerf(consumer)).toBe(150000);
     expect(() => parseConsumerPerf('nothing')).toThrow(/unexpected/);
+    expect(
+      parseProducerPerfLatency(
+        '100060 records sent, 20004.0 records/sec (1.22 MB/sec), 1.8 ms avg latency, 7.0 ms max latency.\n' +
+          '900000 records sent, 19992.9 records/sec (1.22 MB/sec), 2.20 ms avg latency, 256.00 ms max latency, 2 ms 50th, 4 ms 95th, 8 ms 99th, 30 ms 99.9th.',
+      ),
+    ).toEqual({ mean: 2.2, p50: 2, p95: 4, p99: 8, p999: 30, max: 256 });
+    // A windowed progress line alone carries no percentiles.
+    expect(() =>
+      parseProducerPerfLatency(
+        '100060 records sent, 20004.0 records/sec, 1.8 ms avg latency, 7.0 ms max latency.',
+      ),
+    ).toThrow(/unexpected/);
   });
 });
 
@@ -100,6 +113,12 @@ describe('result schema and report', () => {
       producerToBroker: lat(2),
       ingestToPolled: lat(3, 2.5),
       commit: { batchRows: 100, writes: 1000, latency: lat(1.5, 1.25) },
+      kafkaProducer: {
+        seconds: 60,
+        lingerMs: 2,
+        ack: { mean: 2.2, p50: 2, p95: 4, p99: 8, p999: 30, max: 256 },
+        cpuPressurePct: 20,
+      },
     },
     {
       name: 'kafka-limit',
@@ -134,6 +153,9 @@ describe('result schema and report', () => {
       "1,000 durable writes (INSERT + commit, as the aggregator's trade sink does them) of 100 trades each",
     );
     expect(md).toContain('--compression none --linger-ms 2');
+    expect(md).toContain('`kafka-producer-perf-test --throughput 20000` for 60 s');
+    expect(md).toContain('**2 / 4 / 8 / 30 / 256** (2.20).');
+    expect(md).toContain('runnable tasks waited for a core during 20.0 % of the window.');
     expect(md).not.toContain('Aggregator Node flags');
     const flagged = { ...result, aggregatorNodeArgs: ['--max-semi-space-size=32'] };
     expect(benchResultSchema.parse(flagged)).toEqual(flagged);
@@ -165,12 +187,14 @@ describe('result schema and report', () => {
   it('puts the transport floor next to each latency target', () => {
     const [p99, mean] = result.targets.filter((t) => t.target.startsWith('at 20,000 msg/s'));
     expect(p99?.value).toMatch(
-      /ms \(transport alone, no sinks: [\d.]+ ms; one durable batch write alone: [\d.]+ ms\)$/,
+      /ms \(transport alone, no sinks: [\d.]+ ms; one durable batch write alone: [\d.]+ ms; Kafka's own producer alone, send -> ack: 8 ms\)$/,
     );
     expect(mean?.value).toContain(
-      'transport alone, no sinks: 2.5 ms; one durable batch write alone: 1.25 ms',
+      "transport alone, no sinks: 2.5 ms; one durable batch write alone: 1.25 ms; Kafka's own producer alone, send -> ack: 2.2 ms",
     );
-    const noCommit = scenarios.map((s) => (s.name === 'transport-floor' ? { ...s, commit: undefined } : s));
+    const noCommit = scenarios.map((s) =>
+      s.name === 'transport-floor' ? { ...s, commit: undefined, kafkaProducer: undefined } : s,
+    );
     expect(
       evaluateTargets(noCommit).find((t) => t.target.startsWith('at 20,000 msg/s: mean'))?.value,
     ).toMatch(/\(transport alone, no sinks: 2.5 ms\)$/);

@@ -6,9 +6,10 @@ import { type BenchContext, sleep } from '../context.ts';
 import { latencyLine } from '../markdown.ts';
 import { startPressureWindow } from '../pressure.ts';
 import { LATENCY_PRODUCER_FLAGS } from '../producer-flags.ts';
-import { EMPTY_LATENCY, type ScenarioResult } from '../result.ts';
+import { EMPTY_LATENCY, type Latency, type ScenarioResult } from '../result.ts';
 import { measureCommitFloor } from './commit-floor.ts';
 import type { FixedRateProducerSummary } from './fixed-rate.ts';
+import { kafkaProducerLatency } from './kafka-producer-latency.ts';
 
 /**
  * The latency floor of the transport alone: the bench's producer at a fixed rate, with the latency
@@ -17,6 +18,7 @@ import type { FixedRateProducerSummary } from './fixed-rate.ts';
  * outputs: what remains of the end-to-end latency on this machine when the sinks cost nothing.
  * The consumer runs in the bench process, which is otherwise idle while a scenario runs. Then, with the
  * producer stopped, the database's share: durable writes of batches of the size this consumer polled.
+ * Last, Kafka's own producer at the same rate (kafka-producer-latency.ts): the transport's share.
  */
 export async function transportFloor(ctx: BenchContext, rate: number): Promise<ScenarioResult> {
   const { warmupS, steadyS } = ctx.plan;
@@ -67,6 +69,12 @@ export async function transportFloor(ctx: BenchContext, rate: number): Promise<S
       committer.add([...offsets.values()]);
     }
   })();
+  let floor: {
+    summary: FixedRateProducerSummary | undefined;
+    ingestToPolled: Latency;
+    batchRows: number;
+    cpuPressurePct: number | undefined;
+  };
   try {
     const deadline = performance.now() + 60_000;
     while (!assigned) {
@@ -91,25 +99,30 @@ export async function transportFloor(ctx: BenchContext, rate: number): Promise<S
     const drainBy = performance.now() + 60_000;
     while (consumed < acked && performance.now() < drainBy) await sleep(100);
     if (consumed < acked) ctx.log(`  warning: consumed ${consumed} of ${acked} messages`);
-    const l = latency.summary();
-    ctx.log(`  ingest -> polled ${latencyLine(l)}`);
+    const ingestToPolled = latency.summary();
+    ctx.log(`  ingest -> polled ${latencyLine(ingestToPolled)}`);
     const batchRows = Math.max(1, Math.round(measuredMessages / Math.max(1, measuredPolls)));
-    const writes = ctx.plan.quick ? 100 : 1000;
-    const commit = await measureCommitFloor(run.env.DATABASE_URL as string, batchRows, writes);
-    ctx.log(`  durable write of ${batchRows} rows (${writes} writes, one at a time): ${latencyLine(commit)}`);
-    return {
-      name: 'transport-floor',
-      requestedPerSec: rate,
-      producedPerSec: summary ? acked / (summary.elapsedMs / 1000) : 0,
-      producerToBroker: summary?.delivery ?? EMPTY_LATENCY,
-      ingestToPolled: l,
-      commit: { batchRows, writes, latency: commit },
-      ...(cpuPressurePct === undefined ? {} : { cpuPressurePct }),
-    };
+    floor = { summary, ingestToPolled, batchRows, cpuPressurePct };
   } finally {
     stop = true;
     await loop.catch(() => undefined);
     await committer.flush();
     await consumer.close();
   }
+  // With the producer stopped and the consumer closed: one durable write alone, then Kafka's own producer alone.
+  const { summary, ingestToPolled, batchRows, cpuPressurePct } = floor;
+  const writes = ctx.plan.quick ? 100 : 1000;
+  const commit = await measureCommitFloor(run.env.DATABASE_URL as string, batchRows, writes);
+  ctx.log(`  durable write of ${batchRows} rows (${writes} writes, one at a time): ${latencyLine(commit)}`);
+  const kafkaProducer = await kafkaProducerLatency(ctx, rate, steadyS);
+  return {
+    name: 'transport-floor',
+    requestedPerSec: rate,
+    producedPerSec: summary ? summary.acked / (summary.elapsedMs / 1000) : 0,
+    producerToBroker: summary?.delivery ?? EMPTY_LATENCY,
+    ingestToPolled,
+    commit: { batchRows, writes, latency: commit },
+    ...(cpuPressurePct === undefined ? {} : { cpuPressurePct }),
+    kafkaProducer,
+  };
 }
