@@ -4,7 +4,7 @@ import { renderMarkdown } from '../src/markdown.ts';
 import { DEFAULT_WARMUP_S, planFor } from '../src/plan.ts';
 import { parseCpuPressure, pressurePercent } from '../src/pressure.ts';
 import { benchResultSchema, type ScenarioResult } from '../src/result.ts';
-import { parseConsumerPerf, parseProducerPerf } from '../src/scenarios/kafka-limit.ts';
+import { parseConsumerPerf, parseProducerPerf, producerPerfArgs } from '../src/scenarios/kafka-limit.ts';
 import { parseProducerPerfLatency } from '../src/scenarios/kafka-producer-latency.ts';
 import { cpuShare, growth, mean, percentile, ratio, sustainedRate, window } from '../src/stats.ts';
 import { evaluateTargets } from '../src/targets.ts';
@@ -70,6 +70,19 @@ describe('harness maths', () => {
           '900000 records sent, 19992.9 records/sec (1.22 MB/sec), 2.20 ms avg latency, 256.00 ms max latency, 2 ms 50th, 4 ms 95th, 8 ms 99th, 30 ms 99.9th.',
       ),
     ).toEqual({ mean: 2.2, p50: 2, p95: 4, p99: 8, p999: 30, max: 256 });
+    expect(producerPerfArgs('127.0.0.1:9092', 't', 1000, -1, ['acks=all'])).toEqual([
+      '--topic',
+      't',
+      '--num-records',
+      '1000',
+      '--record-size',
+      '64',
+      '--throughput',
+      '-1',
+      '--producer-props',
+      'bootstrap.servers=127.0.0.1:9092',
+      'acks=all',
+    ]);
     // A windowed progress line alone carries no percentiles.
     expect(() =>
       parseProducerPerfLatency(

@@ -1,7 +1,7 @@
 import { ensureTopics } from '@tickflow/kafka';
 import { KAFKA_TOOLS } from '@tickflow/stack';
 import type { BenchContext } from '../context.ts';
-import { runTool, TRADE_RECORD_BYTES } from './kafka-limit.ts';
+import { producerPerfArgs, runTool } from './kafka-limit.ts';
 
 /**
  * Runs traffic through a freshly started broker before anything is measured: its JIT compiler
@@ -13,27 +13,17 @@ export async function warmUpBroker(ctx: BenchContext, seconds: number): Promise<
   const rate = 50_000;
   ctx.log(`warming up the broker: ${seconds} s at ${rate} msg/s, then one read of it all`);
   await ensureTopics(ctx.brokers, [{ topic, partitions: ctx.plan.partitions }]);
-  const records = String(rate * seconds);
-  await runTool(KAFKA_TOOLS.producerPerf, [
-    '--topic',
-    topic,
-    '--num-records',
-    records,
-    '--record-size',
-    String(TRADE_RECORD_BYTES),
-    '--throughput',
-    String(rate),
-    '--producer-props',
-    `bootstrap.servers=${ctx.brokers}`,
-    'linger.ms=5',
-  ]);
+  await runTool(
+    KAFKA_TOOLS.producerPerf,
+    producerPerfArgs(ctx.brokers, topic, rate * seconds, rate, ['linger.ms=5']),
+  );
   await runTool(KAFKA_TOOLS.consumerPerf, [
     '--bootstrap-server',
     ctx.brokers,
     '--topic',
     topic,
     '--messages',
-    records,
+    String(rate * seconds),
     '--timeout',
     '60000',
   ]);

@@ -26,6 +26,29 @@ export function parseConsumerPerf(output: string): number {
   return Number(values[i]);
 }
 
+/** kafka-producer-perf-test's arguments: `records` trade-sized records into `topic` at `rate` msg/s (-1: unthrottled). */
+export function producerPerfArgs(
+  brokers: string,
+  topic: string,
+  records: number,
+  rate: number,
+  props: readonly string[],
+): string[] {
+  return [
+    '--topic',
+    topic,
+    '--num-records',
+    String(records),
+    '--record-size',
+    String(TRADE_RECORD_BYTES),
+    '--throughput',
+    String(rate),
+    '--producer-props',
+    `bootstrap.servers=${brokers}`,
+    ...props,
+  ];
+}
+
 export function runTool(main: string, args: string[]): Promise<string> {
   const tool = kafkaToolCommand(main, args);
   // Through setpriv --pdeathsig: a bench stopped by Ctrl-C does not leave a perf-test JVM behind.
@@ -53,23 +76,16 @@ export async function kafkaLimit(ctx: BenchContext, tickflowPerSec: number): Pro
     `kafka limit: ${records} records of ${TRADE_RECORD_BYTES} bytes through kafka-producer/consumer-perf-test`,
   );
   await ensureTopics(ctx.brokers, [{ topic, partitions: ctx.plan.partitions }]);
-  const produced = await runTool(KAFKA_TOOLS.producerPerf, [
-    '--topic',
-    topic,
-    '--num-records',
-    String(records),
-    '--record-size',
-    String(TRADE_RECORD_BYTES),
-    '--throughput',
-    '-1',
-    '--producer-props',
-    `bootstrap.servers=${ctx.brokers}`,
-    'acks=all',
-    // As the bench's own producer (BENCH_PRODUCER_FLAGS): uncompressed records.
-    'compression.type=none',
-    'linger.ms=5',
-    'batch.size=1048576',
-  ]);
+  const produced = await runTool(
+    KAFKA_TOOLS.producerPerf,
+    producerPerfArgs(ctx.brokers, topic, records, -1, [
+      'acks=all',
+      // As the bench's own producer (BENCH_PRODUCER_FLAGS): uncompressed records.
+      'compression.type=none',
+      'linger.ms=5',
+      'batch.size=1048576',
+    ]),
+  );
   const consumed = await runTool(KAFKA_TOOLS.consumerPerf, [
     '--bootstrap-server',
     ctx.brokers,

@@ -4,7 +4,7 @@ import type { BenchContext } from '../context.ts';
 import { startPressureWindow } from '../pressure.ts';
 import { LATENCY_LINGER_MS } from '../producer-flags.ts';
 import type { KafkaProducerLatency, PerfToolLatency } from '../result.ts';
-import { runTool, TRADE_RECORD_BYTES } from './kafka-limit.ts';
+import { producerPerfArgs, runTool } from './kafka-limit.ts';
 
 /**
  * The summary line of kafka-producer-perf-test, e.g. "900000 records sent, 19992.9 records/sec
@@ -17,15 +17,8 @@ export function parseProducerPerfLatency(output: string): PerfToolLatency {
       output,
     );
   if (!m) throw new Error(`unexpected kafka-producer-perf-test output: ${output.slice(-500)}`);
-  const [mean, max, p50, p95, p99, p999] = m.slice(1).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  return { mean, p50, p95, p99, p999, max };
+  const at = (i: number) => Number(m[i]);
+  return { mean: at(1), max: at(2), p50: at(3), p95: at(4), p99: at(5), p999: at(6) };
 }
 
 /**
@@ -45,21 +38,14 @@ export async function kafkaProducerLatency(
   );
   await ensureTopics(ctx.brokers, [{ topic, partitions: ctx.plan.partitions }]);
   const endPressure = startPressureWindow();
-  const output = await runTool(KAFKA_TOOLS.producerPerf, [
-    '--topic',
-    topic,
-    '--num-records',
-    String(rate * seconds),
-    '--record-size',
-    String(TRADE_RECORD_BYTES),
-    '--throughput',
-    String(rate),
-    '--producer-props',
-    `bootstrap.servers=${ctx.brokers}`,
-    'acks=all',
-    'compression.type=none',
-    `linger.ms=${LATENCY_LINGER_MS}`,
-  ]);
+  const output = await runTool(
+    KAFKA_TOOLS.producerPerf,
+    producerPerfArgs(ctx.brokers, topic, rate * seconds, rate, [
+      'acks=all',
+      'compression.type=none',
+      `linger.ms=${LATENCY_LINGER_MS}`,
+    ]),
+  );
   const cpuPressurePct = endPressure();
   const ack = parseProducerPerfLatency(output);
   ctx.log(
