@@ -18,7 +18,8 @@ describe('tickflow up', () => {
         () => /\[aggregator\].*stored [1-9]/.test(up.output()),
         120_000,
       );
-      expect(up.output()).toMatch(/\[producer\].*sent /);
+      // Both print status on their own interval, so the producer's first line may come after the aggregator's.
+      await waitFor('producer status', () => /\[producer\].*sent /.test(up.output()), 30_000);
       const db = new pg.Client({ connectionString: url });
       await db.connect();
       const n = (await db.query('SELECT count(*)::int AS n FROM trades')).rows[0].n;
