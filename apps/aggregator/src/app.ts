@@ -205,6 +205,8 @@ export async function startAggregator(
             kind: 'summary',
             e2e: pipeline.latency.endToEnd.summary(),
             toConsumer: pipeline.latency.toConsumer.summary(),
+            toRecordTime: pipeline.latency.toRecordTime.summary(),
+            fromRecordTime: pipeline.latency.fromRecordTime.summary(),
             processing: pipeline.latency.processing.summary(),
             sinkWrite: pipeline.latency.sinkWrite.summary(),
           },

@@ -9,6 +9,8 @@ export interface DeadLetter {
 
 export interface ClassifiedBatch {
   trades: Trade[];
+  /** Each trade's Kafka record timestamp, ms (NaN when the record had none), parallel to `trades`. */
+  recordTimesMs: number[];
   deadLetters: DeadLetter[];
   /** Next offset to commit per `topic/partition`, covering good and bad messages alike. */
   nextOffsets: Map<string, { topic: string; partition: number; offset: number }>;
@@ -24,6 +26,7 @@ export function classifyBatch(
   partitionOf?: Map<string, string>,
 ): ClassifiedBatch {
   const trades: Trade[] = [];
+  const recordTimesMs: number[] = [];
   const deadLetters: DeadLetter[] = [];
   const nextOffsets = new Map<string, { topic: string; partition: number; offset: number }>();
   for (const m of messages) {
@@ -31,6 +34,7 @@ export function classifyBatch(
     const key = `${m.topic}/${m.partition}`;
     if (result.ok) {
       trades.push(result.trade);
+      recordTimesMs.push(m.timestamp ?? Number.NaN);
       if (partitionOf && partitionOf.get(result.trade.symbol) !== key)
         partitionOf.set(result.trade.symbol, key);
     } else {
@@ -40,5 +44,5 @@ export function classifyBatch(
     if (!prev || m.offset + 1 > prev.offset)
       nextOffsets.set(key, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
   }
-  return { trades, deadLetters, nextOffsets };
+  return { trades, recordTimesMs, deadLetters, nextOffsets };
 }

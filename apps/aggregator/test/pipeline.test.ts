@@ -106,6 +106,26 @@ describe('BatchPipeline', () => {
     expect(p.stats).toMatchObject({ consumed: 4, stored: 2, deadLetters: 2 });
   });
 
+  it("splits ingest -> polled at each record's Kafka timestamp, skipping records without one", async () => {
+    const sinks = new MemorySinks();
+    const polledUs = T0 + 10_000;
+    const p = pipeline(sinks, () => polledUs);
+    // Ingested at T0 + 1 ms; the broker stamps it 4 ms later (whole ms), the consumer polls 5 ms after that.
+    const stamped = { ...msg(enc(trade(0, { ingestTimeUs: T0 + 1_000 }))), timestamp: (T0 + 5_000) / 1000 };
+    const unstamped = { ...msg(enc(trade(1, { ingestTimeUs: T0 + 1_000 }))), timestamp: undefined };
+    // Stamped in the same millisecond as ingest but truncated to before it: counted as ~0, not negative.
+    const sameMs = { ...msg(enc(trade(2, { ingestTimeUs: T0 + 1_700 }))), timestamp: (T0 + 1_000) / 1000 };
+    await p.process([stamped, unstamped, sameMs]);
+    const to = p.latency.toRecordTime.summary();
+    const from = p.latency.fromRecordTime.summary();
+    expect(to.count).toBe(2);
+    expect(from.count).toBe(2);
+    expect(to.max).toBeCloseTo(4, 1);
+    expect(to.p50).toBeLessThan(0.01);
+    expect(from.max).toBeCloseTo(9, 1);
+    expect(p.latency.toConsumer.summary().count).toBe(3);
+  });
+
   it('builds dead-letter records with the original bytes and the contract headers', () => {
     const m = msg(Buffer.from('garbage'));
     const r = deadLetterRecord({ message: m, reason: 'malformed-protobuf', error: 'bad' }, 'dlq');

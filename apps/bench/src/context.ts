@@ -60,7 +60,11 @@ export class BenchContext {
       redisPrefix: `bench:${id}:`,
       database: `bench_${id.replaceAll('-', '_')}`,
     };
-    const run = await isolatePipeline(services, names, this.plan.partitions);
+    // The broker stamps each record as it appends it, so the aggregator splits ingest -> polled into
+    // producer -> broker and broker -> aggregator without a delivery report per record.
+    const run = await isolatePipeline(services, names, this.plan.partitions, {
+      rawTopicConfig: { 'message.timestamp.type': 'LogAppendTime' },
+    });
     this.#dropPrevious = run.drop;
     return { topic: run.topics.raw, env: run.env };
   }

@@ -17,7 +17,35 @@ export const BENCH_PRODUCER_FLAGS = ['--compression', 'none'];
  * 11.3 ms, and 1.13 / 1.52 / 1.20 against 1.39 / 1.56 / 1.54 cores in all (3 and 5 ms: no better).
  */
 export const LATENCY_LINGER_MS = 2;
-export const LATENCY_PRODUCER_FLAGS = [...BENCH_PRODUCER_FLAGS, '--linger-ms', String(LATENCY_LINGER_MS)];
+
+/**
+ * Fixed-rate runs also report failed deliveries only: a delivery report per record cost the producer
+ * ~0.1 of the two cores at 20k msg/s (0.31-0.36 -> 0.20-0.29), CPU the pipeline's tail queues behind
+ * (five alternating pairs, errors-only first: end-to-end p99 49.6 / 42.3 / 33.6 / 197.8 / 36.7 ms
+ * against 70.3 / 79.4 / 52.3 / 76.9 / 49.6 ms, the fourth errors-only run a host stall). The
+ * producer -> broker split comes from the broker's append time instead (LogAppendTime topics, see
+ * context.ts).
+ */
+export const LATENCY_PRODUCER_FLAGS = [
+  ...BENCH_PRODUCER_FLAGS,
+  '--linger-ms',
+  String(LATENCY_LINGER_MS),
+  '--delivery-reports',
+  'errors',
+];
+
+/**
+ * The tracing scenario's producer: as the fixed-rate runs, but every level, off included, reports each
+ * delivery, because a traced producer ends its span at the broker's ack (it needs the reports); so
+ * the levels differ only in tracing.
+ */
+export const TRACING_PRODUCER_FLAGS = [
+  ...BENCH_PRODUCER_FLAGS,
+  '--linger-ms',
+  String(LATENCY_LINGER_MS),
+  '--delivery-reports',
+  'all',
+];
 
 /**
  * Max-rate runs batch harder on the producer (fewer, larger produce requests: measured 14.7k -> 25.8k

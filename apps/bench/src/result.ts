@@ -33,7 +33,9 @@ export const fixedRateSchema = z.object({
   storedPerSec: z.number().nonnegative(),
   endToEnd: latencySchema,
   split: z.object({
+    /** ingest -> the record's broker append time (whole ms; the bench's topics are LogAppendTime). */
     producerToBroker: latencySchema,
+    /** broker append time -> polled by the aggregator. */
     brokerToAggregator: latencySchema,
     processing: latencySchema,
     sinkWrite: latencySchema,
@@ -69,6 +71,7 @@ export const transportFloorSchema = z.object({
   name: z.literal('transport-floor'),
   requestedPerSec: z.number().positive(),
   producedPerSec: z.number().nonnegative(),
+  /** ingest -> the record's broker append time, as in the fixed-rate split. */
   producerToBroker: latencySchema,
   ingestToPolled: latencySchema,
   /** Durable writes of one polled batch's worth of trades, one at a time, with nothing else running. */

@@ -24,9 +24,16 @@ describe('tickflow bench --quick', () => {
     ]);
     for (const s of result.scenarios) {
       if (s.name === 'max-throughput') expect(s.storedPerSec).toBeGreaterThan(0);
-      if (s.name === 'fixed-rate') expect(s.endToEnd.count).toBeGreaterThan(0);
+      if (s.name === 'fixed-rate') {
+        expect(s.endToEnd.count).toBeGreaterThan(0);
+        // Split at the broker's append time (LogAppendTime topics), with no delivery report per record.
+        expect(s.split.producerToBroker.count).toBe(s.endToEnd.count);
+        expect(s.split.brokerToAggregator.count).toBe(s.endToEnd.count);
+        expect(s.split.producerToBroker.mean).toBeLessThan(s.endToEnd.mean);
+      }
       if (s.name === 'transport-floor') {
         expect(s.ingestToPolled.count).toBeGreaterThan(0);
+        expect(s.producerToBroker.count).toBe(s.ingestToPolled.count);
         // Kafka's own producer ran at the same rate and its summary line was parsed.
         expect(s.kafkaProducer?.ack.max).toBeGreaterThan(0);
       }

@@ -28,6 +28,11 @@ export interface PipelineIsolation extends PipelineNames {
   drop(): Promise<void>;
 }
 
+export interface IsolationOptions {
+  /** Topic configs of the raw trades topic, e.g. `message.timestamp.type: LogAppendTime`. */
+  rawTopicConfig?: Record<string, string>;
+}
+
 /**
  * Creates the topics (raw and bars with `partitions`, alerts and the DLQ with one) and an empty
  * database. The Kafka client and `pg` load here, on demand, so importing @tickflow/stack does not
@@ -37,11 +42,12 @@ export async function isolatePipeline(
   services: PipelineServices,
   names: PipelineNames,
   partitions: number,
+  options: IsolationOptions = {},
 ): Promise<PipelineIsolation> {
   const [{ ensureTopics }, { default: pg }] = await Promise.all([import('@tickflow/kafka'), import('pg')]);
   const { topics, group, redisPrefix, database } = names;
   await ensureTopics(services.brokers, [
-    { topic: topics.raw, partitions },
+    { topic: topics.raw, partitions, ...(options.rawTopicConfig ? { config: options.rawTopicConfig } : {}) },
     { topic: topics.bars, partitions },
     { topic: topics.alerts, partitions: 1 },
     { topic: topics.dlq, partitions: 1 },

@@ -8,7 +8,7 @@ import { type RateSample, sustainedRate } from '../stats.ts';
 import { usage, waitForLine } from './throughput.ts';
 
 /** The end-of-run line of a fixed-rate producer. */
-export type FixedRateProducerSummary = JsonLine & { acked: number; elapsedMs: number; delivery: Latency };
+export type FixedRateProducerSummary = JsonLine & { acked: number; elapsedMs: number };
 
 /**
  * The producer at a fixed rate; latency percentiles come from the aggregator's HDR histograms over
@@ -17,7 +17,10 @@ export type FixedRateProducerSummary = JsonLine & { acked: number; elapsedMs: nu
 export async function fixedRate(
   ctx: BenchContext,
   rate: number,
-  variant: { label: string; env: Record<string, string> } = { label: `rate${rate}`, env: {} },
+  variant: { label: string; env: Record<string, string>; producerFlags?: readonly string[] } = {
+    label: `rate${rate}`,
+    env: {},
+  },
 ): Promise<ScenarioResult> {
   const { warmupS, steadyS } = ctx.plan;
   ctx.log(
@@ -37,7 +40,14 @@ export async function fixedRate(
   await waitForLine(agg, 'partitions assigned', 60_000);
   const producer = ctx.start(
     'producer',
-    ['produce', '--rate', String(rate), '--duration', `${warmupS + steadyS}s`, ...LATENCY_PRODUCER_FLAGS],
+    [
+      'produce',
+      '--rate',
+      String(rate),
+      '--duration',
+      `${warmupS + steadyS}s`,
+      ...(variant.producerFlags ?? LATENCY_PRODUCER_FLAGS),
+    ],
     run,
     t0,
   );
@@ -61,7 +71,13 @@ export async function fixedRate(
     .ofKind('stats')
     .map((s) => ({ t: s.t, rate: (s as JsonLine & { rate: number }).rate }));
   const agSum = agg.ofKind('summary')[0] as
-    | (JsonLine & { e2e: Latency; toConsumer: Latency; processing: Latency; sinkWrite: Latency })
+    | (JsonLine & {
+        e2e: Latency;
+        toRecordTime: Latency;
+        fromRecordTime: Latency;
+        processing: Latency;
+        sinkWrite: Latency;
+      })
     | undefined;
   const result: ScenarioResult = {
     name: 'fixed-rate',
@@ -70,8 +86,9 @@ export async function fixedRate(
     storedPerSec: sustainedRate(samples, from, to, 1),
     endToEnd: agSum?.e2e ?? EMPTY,
     split: {
-      producerToBroker: summary?.delivery ?? EMPTY,
-      brokerToAggregator: agSum?.toConsumer ?? EMPTY,
+      // The bench's topics are LogAppendTime: the record timestamp is the broker's append time.
+      producerToBroker: agSum?.toRecordTime ?? EMPTY,
+      brokerToAggregator: agSum?.fromRecordTime ?? EMPTY,
       processing: agSum?.processing ?? EMPTY,
       sinkWrite: agSum?.sinkWrite ?? EMPTY,
     },

@@ -1,5 +1,6 @@
 import type { BenchContext } from '../context.ts';
 import { startOtlpSink } from '../otlp-sink.ts';
+import { TRACING_PRODUCER_FLAGS } from '../producer-flags.ts';
 import type { ScenarioResult } from '../result.ts';
 import { type TracingLevel, tracingEnv } from '../tracing-levels.ts';
 import { fixedRate } from './fixed-rate.ts';
@@ -22,7 +23,11 @@ export async function tracingOverhead(
       const before = { requests: sink.requests, bytes: sink.bytes };
       // Topic and database names take [a-z0-9_-] only.
       const label = `trace-${level.label.replace(/[^a-z0-9]/gi, '')}`;
-      const r = await fixedRate(ctx, rate, { label, env: tracingEnv(level, sink.endpoint) });
+      const r = await fixedRate(ctx, rate, {
+        label,
+        env: tracingEnv(level, sink.endpoint),
+        producerFlags: TRACING_PRODUCER_FLAGS,
+      });
       if (r.name !== 'fixed-rate') throw new Error('unexpected scenario result');
       runs.push({
         level: level.label,

@@ -6,7 +6,7 @@ import { type BenchContext, sleep } from '../context.ts';
 import { latencyLine } from '../markdown.ts';
 import { startPressureWindow } from '../pressure.ts';
 import { LATENCY_PRODUCER_FLAGS } from '../producer-flags.ts';
-import { EMPTY_LATENCY, type Latency, type ScenarioResult } from '../result.ts';
+import type { Latency, ScenarioResult } from '../result.ts';
 import { measureCommitFloor } from './commit-floor.ts';
 import type { FixedRateProducerSummary } from './fixed-rate.ts';
 import { kafkaProducerLatency } from './kafka-producer-latency.ts';
@@ -14,7 +14,7 @@ import { kafkaProducerLatency } from './kafka-producer-latency.ts';
 /**
  * The latency floor of the transport alone: the bench's producer at a fixed rate, with the latency
  * runs' flags, into a fresh topic, and a bare consumer (same client, settings and poll loop as the
- * aggregator) that only decodes each trade and records ingest -> polled. No database, no Redis, no
+ * aggregator) that only decodes each trade and records ingest -> broker append and ingest -> polled. No database, no Redis, no
  * outputs: what remains of the end-to-end latency on this machine when the sinks cost nothing.
  * The consumer runs in the bench process, which is otherwise idle while a scenario runs. Then, with the
  * producer stopped, the database's share: durable writes of batches of the size this consumer polled.
@@ -43,6 +43,8 @@ export async function transportFloor(ctx: BenchContext, rate: number): Promise<S
     minIntervalMs: agg.commitIntervalMs,
   });
   const latency = new LatencyHistogram();
+  // ingest -> the broker's append time (the run's topic is LogAppendTime), as the aggregator splits it.
+  const toBroker = new LatencyHistogram();
   let consumed = 0;
   // Messages and non-empty polls inside the measured window: the batch size the sinks would get.
   let measuredMessages = 0;
@@ -57,8 +59,11 @@ export async function transportFloor(ctx: BenchContext, rate: number): Promise<S
       for (const m of messages) {
         const decoded = decodeTrade(m.value);
         // Trades ingested before the warm-up ended are left out, as the aggregator's --latency-warmup does.
-        if (decoded.ok && decoded.trade.ingestTimeUs >= measureFromUs)
+        if (decoded.ok && decoded.trade.ingestTimeUs >= measureFromUs) {
           latency.recordUs(polledAtUs - decoded.trade.ingestTimeUs);
+          if (m.timestamp !== undefined && m.timestamp > 0)
+            toBroker.recordUs(m.timestamp * 1000 - decoded.trade.ingestTimeUs);
+        }
         offsets.set(m.partition, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
       }
       consumed += messages.length;
@@ -71,6 +76,7 @@ export async function transportFloor(ctx: BenchContext, rate: number): Promise<S
   })();
   let floor: {
     summary: FixedRateProducerSummary | undefined;
+    producerToBroker: Latency;
     ingestToPolled: Latency;
     batchRows: number;
     cpuPressurePct: number | undefined;
@@ -102,7 +108,7 @@ export async function transportFloor(ctx: BenchContext, rate: number): Promise<S
     const ingestToPolled = latency.summary();
     ctx.log(`  ingest -> polled ${latencyLine(ingestToPolled)}`);
     const batchRows = Math.max(1, Math.round(measuredMessages / Math.max(1, measuredPolls)));
-    floor = { summary, ingestToPolled, batchRows, cpuPressurePct };
+    floor = { summary, producerToBroker: toBroker.summary(), ingestToPolled, batchRows, cpuPressurePct };
   } finally {
     stop = true;
     await loop.catch(() => undefined);
@@ -110,7 +116,7 @@ export async function transportFloor(ctx: BenchContext, rate: number): Promise<S
     await consumer.close();
   }
   // With the producer stopped and the consumer closed: one durable write alone, then Kafka's own producer alone.
-  const { summary, ingestToPolled, batchRows, cpuPressurePct } = floor;
+  const { summary, producerToBroker, ingestToPolled, batchRows, cpuPressurePct } = floor;
   const writes = ctx.plan.quick ? 100 : 1000;
   const commit = await measureCommitFloor(run.env.DATABASE_URL as string, batchRows, writes);
   ctx.log(`  durable write of ${batchRows} rows (${writes} writes, one at a time): ${latencyLine(commit)}`);
@@ -119,7 +125,7 @@ export async function transportFloor(ctx: BenchContext, rate: number): Promise<S
     name: 'transport-floor',
     requestedPerSec: rate,
     producedPerSec: summary ? summary.acked / (summary.elapsedMs / 1000) : 0,
-    producerToBroker: summary?.delivery ?? EMPTY_LATENCY,
+    producerToBroker,
     ingestToPolled,
     commit: { batchRows, writes, latency: commit },
     ...(cpuPressurePct === undefined ? {} : { cpuPressurePct }),
