@@ -1,4 +1,9 @@
-import { LATENCY_PRODUCER_FLAGS, MAX_RATE_PRODUCER_FLAGS, MAX_RATE_PRODUCER_NICE } from './producer-flags.ts';
+import {
+  LATENCY_PRODUCER_FLAGS,
+  MAX_RATE_PRODUCER_FLAGS,
+  MAX_RATE_PRODUCER_NICE,
+  TRACING_PRODUCER_FLAGS,
+} from './producer-flags.ts';
 import type { BenchResult, Latency } from './result.ts';
 import { overhead } from './tracing-levels.ts';
 
@@ -145,7 +150,7 @@ export function renderMarkdown(r: BenchResult): string {
       case 'tracing': {
         out.push(`## Tracing overhead at ${n(s.requestedPerSec)} msg/s`, '');
         out.push(
-          'Producer and aggregator export OTLP/HTTP (protobuf) to a local endpoint that discards; ratio = OTEL_TRACES_SAMPLER_ARG (parent-based). End-to-end milliseconds:',
+          `Producer: \`${TRACING_PRODUCER_FLAGS.join(' ')}\` at every level, off included (a traced producer ends its span at the broker's ack, so it needs a report per record): compare the levels with each other, not with the latency runs above. Producer and aggregator export OTLP/HTTP (protobuf) to a local endpoint that discards; ratio = OTEL_TRACES_SAMPLER_ARG (parent-based). End-to-end milliseconds:`,
           '',
         );
         out.push(
