@@ -14,10 +14,10 @@ import { kafkaProducerLatency } from './kafka-producer-latency.ts';
 /**
  * The latency floor of the transport alone: the bench's producer at a fixed rate, with the latency
  * runs' flags, into a fresh topic, and a bare consumer (same client, settings and poll loop as the
- * aggregator) that only decodes each trade and records ingest -> broker append and ingest -> polled. No database, no Redis, no
- * outputs: what remains of the end-to-end latency on this machine when the sinks cost nothing.
- * The consumer runs in the bench process, which is otherwise idle while a scenario runs. Then, with the
- * producer stopped, the database's share: durable writes of batches of the size this consumer polled.
+ * aggregator) that only decodes each trade and records ingest -> broker append and ingest -> polled.
+ * No database, no Redis, no outputs: what remains of the end-to-end latency on this machine when the
+ * sinks cost nothing. The consumer runs in the bench process, which is otherwise idle while a scenario
+ * runs. Then, with the producer stopped, the database's share: durable writes of batches of the size this consumer polled.
  * Last, Kafka's own producer at the same rate (kafka-producer-latency.ts): the transport's share.
  */
 export async function transportFloor(ctx: BenchContext, rate: number): Promise<ScenarioResult> {
