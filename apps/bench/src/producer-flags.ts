@@ -7,6 +7,15 @@
  */
 export const BENCH_PRODUCER_FLAGS = ['--compression', 'none'];
 
+/** The bench's producer flags with a linger and a delivery-report mode. */
+const producerFlags = (lingerMs: number, deliveryReports: 'all' | 'errors'): string[] => [
+  ...BENCH_PRODUCER_FLAGS,
+  '--linger-ms',
+  String(lingerMs),
+  '--delivery-reports',
+  deliveryReports,
+];
+
 /**
  * Fixed-rate runs (latency, tracing, soak, transport floor) linger 2 ms instead of the producer's
  * default 5: a record waits up to the linger before it is sent, and the latency targets leave little
@@ -26,26 +35,14 @@ export const LATENCY_LINGER_MS = 2;
  * producer -> broker split comes from the broker's append time instead (LogAppendTime topics, see
  * context.ts).
  */
-export const LATENCY_PRODUCER_FLAGS = [
-  ...BENCH_PRODUCER_FLAGS,
-  '--linger-ms',
-  String(LATENCY_LINGER_MS),
-  '--delivery-reports',
-  'errors',
-];
+export const LATENCY_PRODUCER_FLAGS = producerFlags(LATENCY_LINGER_MS, 'errors');
 
 /**
  * The tracing scenario's producer: as the fixed-rate runs, but every level, off included, reports each
  * delivery, because a traced producer ends its span at the broker's ack (it needs the reports); so
  * the levels differ only in tracing.
  */
-export const TRACING_PRODUCER_FLAGS = [
-  ...BENCH_PRODUCER_FLAGS,
-  '--linger-ms',
-  String(LATENCY_LINGER_MS),
-  '--delivery-reports',
-  'all',
-];
+export const TRACING_PRODUCER_FLAGS = producerFlags(LATENCY_LINGER_MS, 'all');
 
 /**
  * Max-rate runs batch harder on the producer (fewer, larger produce requests: measured 14.7k -> 25.8k
@@ -59,11 +56,5 @@ export const THROUGHPUT_LINGER_MS = 25;
  * cores at 40k msg/s) and runs at nice 10, so it fills the backlog with CPU the pipeline leaves
  * instead of taking the pipeline's share for records nobody consumes yet.
  */
-export const MAX_RATE_PRODUCER_FLAGS = [
-  ...BENCH_PRODUCER_FLAGS,
-  '--linger-ms',
-  String(THROUGHPUT_LINGER_MS),
-  '--delivery-reports',
-  'errors',
-];
+export const MAX_RATE_PRODUCER_FLAGS = producerFlags(THROUGHPUT_LINGER_MS, 'errors');
 export const MAX_RATE_PRODUCER_NICE = 10;
